@@ -1,0 +1,192 @@
+"""Every error SPOC raises, as one tree under :class:`SpocError`.
+
+Each error carries the facts as attributes so that tools (the CLI, tests,
+plugins) can act on them without parsing messages, and each message says what
+went wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
+    _BaseExceptionGroup = ExceptionGroup
+else:  # pragma: no cover - depends on the interpreter
+    from exceptiongroup import ExceptionGroup as _BaseExceptionGroup
+
+__all__ = [
+    "AppImportError",
+    "AppNotFoundError",
+    "AsyncHookError",
+    "ConfigError",
+    "CycleError",
+    "DuplicateComponentError",
+    "HookValidationError",
+    "ModuleMissingError",
+    "ShutdownError",
+    "SpocError",
+    "SpocWarning",
+    "StartupError",
+    "did_you_mean",
+]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return a `` (did you mean 'x'?)`` hint, or an empty string."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _choices(choices: Sequence[str]) -> str:
+    return ", ".join(repr(choice) for choice in choices) if choices else "none"
+
+
+class SpocError(Exception):
+    """Base of every error SPOC raises."""
+
+
+class ConfigError(SpocError):
+    """The project configuration is invalid.
+
+    Attributes:
+        path: the file the value came from, or ``None`` for code or variables.
+        key: the dotted key that is wrong, e.g. ``spoc.mode``.
+    """
+
+    def __init__(self, message: str, *, path: Path | None = None, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+        where = f"{path}: " if path is not None else ""
+        super().__init__(f"{where}{message}")
+
+
+class AppNotFoundError(SpocError):
+    """An app named in the configuration has no package under ``apps/``."""
+
+    def __init__(self, app: str, apps_dir: Path, available: Sequence[str]) -> None:
+        self.app = app
+        self.path = apps_dir / app
+        self.available = list(available)
+        super().__init__(
+            f"app {app!r} not found: expected a package at {self.path}"
+            f"{did_you_mean(app, available)}. Apps that exist: {_choices(available)}. "
+            "Create the folder with an __init__.py, or remove the app from the configuration."
+        )
+
+
+class AppImportError(SpocError):
+    """Importing an app package or one of its modules raised an exception."""
+
+    def __init__(self, app: str, module: str, path: Path, cause: BaseException) -> None:
+        self.app = app
+        self.module = module
+        self.path = path
+        super().__init__(
+            f"importing {module!r} of app {app!r} ({path}) failed: "
+            f"{type(cause).__name__}: {cause}. The error is raised inside the app's own code; "
+            "see the chained traceback (a missing package needs installing)."
+        )
+
+
+class ModuleMissingError(SpocError):
+    """A module named by the Schema does not exist in an app (strict mode)."""
+
+    def __init__(self, app: str, module: str, path: Path) -> None:
+        self.app = app
+        self.module = module
+        self.path = path
+        super().__init__(
+            f"app {app!r} has no {module!r} module: expected {path} (or a package "
+            f"{path.with_suffix('')}/__init__.py). Create it, or build the Framework with "
+            "strict=False to skip missing modules."
+        )
+
+
+class CycleError(SpocError):
+    """The Schema's module dependencies form a cycle."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        self.cycle = list(cycle)
+        chain = " -> ".join(self.cycle)
+        super().__init__(
+            f"the Schema's dependencies form a cycle: {chain}. "
+            "Remove one of these dependencies so that the modules can be imported in order."
+        )
+
+
+class DuplicateComponentError(SpocError):
+    """Two components were registered under the same ``app.Name`` in one kind."""
+
+    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.locations = (first, second)
+        super().__init__(
+            f"component {name!r} of kind {kind!r} is defined twice: at {first} and at {second}. "
+            "Rename one of them or remove the duplicate registration."
+        )
+
+
+class HookValidationError(SpocError):
+    """A plugin implements a hook wrongly: an unknown name or unknown arguments."""
+
+    def __init__(self, message: str, *, plugin: str, hook: str, location: str) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        self.location = location
+        super().__init__(message)
+
+
+class AsyncHookError(SpocError):
+    """The synchronous lifecycle met an ``async def`` implementation."""
+
+    def __init__(self, step: str, location: str) -> None:
+        self.step = step
+        self.location = location
+        super().__init__(
+            f"{step} is an async function ({location}), but the framework was started with "
+            "the synchronous startup()/shutdown(). Use 'await fw.astartup()' and "
+            "'await fw.ashutdown()' (or 'async with Framework(...)') instead."
+        )
+
+
+class StartupError(SpocError):
+    """A startup step failed; everything started before it was stopped again.
+
+    Attributes:
+        step: a readable name of the failing step, e.g. ``import blog.models``.
+        undo_errors: errors raised while undoing the steps already done.
+    """
+
+    def __init__(self, step: str, cause: BaseException, undo_errors: Sequence[BaseException] = ()) -> None:
+        self.step = step
+        self.undo_errors = list(undo_errors)
+        extra = ""
+        if self.undo_errors:
+            extra = f" Undoing the earlier steps also failed {len(self.undo_errors)} time(s): " + "; ".join(
+                str(err) for err in self.undo_errors
+            )
+        super().__init__(
+            f"startup failed at step '{step}': {type(cause).__name__}: {cause}. "
+            f"Every step already done was undone in reverse order.{extra}"
+        )
+
+
+class ShutdownError(SpocError, _BaseExceptionGroup):  # type: ignore[misc]
+    """One or more shutdown steps failed; every other step still ran."""
+
+    def __new__(cls, message: str, exceptions: Sequence[Exception]) -> ShutdownError:
+        return super().__new__(cls, message, exceptions)  # type: ignore[no-any-return,call-arg]
+
+    def __init__(self, message: str, exceptions: Sequence[Exception]) -> None:
+        super().__init__(message, exceptions)
+
+    def derive(self, excs: Sequence[Exception]) -> ShutdownError:  # type: ignore[override]
+        return ShutdownError(self.message, excs)
+
+
+class SpocWarning(UserWarning):
+    """Something in the project is probably a mistake, but SPOC can go on."""

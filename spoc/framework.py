@@ -1,0 +1,308 @@
+"""The Framework: reads a project, then starts and stops it safely.
+
+Construction reads the configuration, orders the modules (finding cycles),
+creates the plugin manager and registers built-ins and app packages; it
+imports no Schema module and starts nothing. ``startup()`` runs every step
+with an undo stack so that a failure, or ``shutdown()``, undoes exactly what
+was done, in reverse.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+import pluggy
+
+from spoc import builtins
+from spoc.components import ComponentRegistry
+from spoc.config import ProjectConfig, load_project_config
+from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
+from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
+from spoc.loader import APPS_PACKAGE, AppLoader
+from spoc.plugins import PluginHost, impl_location
+from spoc.resolver import ModuleNode, import_order
+from spoc.schema import Hook, Schema
+from spoc.settings import Settings, load_sections
+
+__all__ = ["Framework", "Hook", "Schema"]
+
+logger = logging.getLogger("spoc")
+
+LIFECYCLE_HOOKS = ("spoc_register_components", "spoc_startup", "spoc_shutdown")
+_LOOSE_ALIASES = {"strict": True, "loose": False}
+
+
+def _holds_hookimpls(host: PluginHost, module: ModuleType) -> bool:
+    return any(host.manager.parse_hookimpl_opts(module, name) is not None for name in vars(module))
+
+
+class Framework:
+    """A SPOC application: its configuration, apps, plugins and lifecycle.
+
+    Args:
+        base_dir: the project folder (``str`` or ``Path``).
+        schema: the module kinds; defaults to ``[spoc.schema]`` of spoc.toml.
+        strict: a missing Schema module is an error (``True``) or skipped.
+        settings: the strongest settings source, e.g. ``{"mode": "production"}``.
+        mode: upstream's alias of ``strict``: ``"strict"`` or ``"loose"``.
+    """
+
+    def __init__(
+        self,
+        base_dir: str | Path,
+        schema: Schema | None = None,
+        *,
+        strict: bool = True,
+        settings: Mapping[str, Any] | None = None,
+        disable_plugins: Sequence[str] = (),
+        plugins: Sequence[Any] = (),
+        mode: str | None = None,
+    ) -> None:
+        if mode is not None:
+            if mode not in _LOOSE_ALIASES:
+                raise ConfigError(
+                    f"Framework(mode={mode!r}) is not valid{did_you_mean(mode, _LOOSE_ALIASES)}: use "
+                    "'strict' or 'loose' (or strict=True/False). The application mode is "
+                    "settings={'mode': ...}."
+                )
+            strict = _LOOSE_ALIASES[mode]
+        self.base_dir = Path(base_dir).resolve()
+        self.strict = strict
+        self.config: ProjectConfig = load_project_config(self.base_dir, settings)
+        self.schema = schema if schema is not None else Schema.from_table(self.config.table.get("schema", {}))
+        self.installed_apps: list[str] = self.config.app_names
+        # Ordering first: a cycle is reported before anything is imported.
+        self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps)
+        self._loader = AppLoader(self.base_dir)
+        self._loader.check_apps(self.installed_apps)
+
+        self._host = PluginHost()
+        self._host.register(builtins, "spoc.builtins", "builtin")
+        self.plugins: dict[str, dict[str, Any]] = {}
+        self._disabled = list(disable_plugins)
+        for index, plugin in enumerate(plugins):
+            self._host.register(plugin, getattr(plugin, "__name__", None) or f"plugin-{index}", "configured")
+        self._loader.bind()
+        for app in self.installed_apps:
+            package = self._loader.import_app(app)
+            if _holds_hookimpls(self._host, package):
+                self._host.register(package, f"{APPS_PACKAGE}.{app}", "app")
+        self._host.check_unknown_hooks()
+
+        self.components = ComponentRegistry()
+        for kind in self.schema.modules:
+            self.components.add_kind(kind)
+        self.modules: dict[str, ModuleType] = {}
+        self._stack = UndoStack()
+        self._started = False
+        # Plugins may read the core settings while declaring their own sections.
+        self.settings = Settings(self.config)
+        self.settings = Settings(self.config, load_sections(self._host, self, self.config))
+
+    # -- public state ------------------------------------------------------
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        """The pluggy hook relay, e.g. ``fw.hook.my_app_event(framework=fw)``."""
+        return self._host.hook
+
+    @property
+    def plugin_manager(self) -> pluggy.PluginManager:
+        """The pluggy manager of this framework (add hookspecs, register plugins)."""
+        return self._host.manager
+
+    @property
+    def started(self) -> bool:
+        """Whether startup completed and shutdown has not run since."""
+        return self._started
+
+    @property
+    def import_order(self) -> list[str]:
+        """Every ``app.module`` node in the order startup imports them."""
+        return [node.label for node in self._nodes]
+
+    def get_component(self, kind: str, name: str) -> Any | None:
+        """Return the component ``name`` (``"app.Name"``) of module kind ``kind``, or ``None``."""
+        return self.components.get(kind, name)
+
+    def invoke(self, kind: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call a component through the ``spoc_invoke`` middleware chain."""
+        component = self.components.get(kind, name)
+        if component is None:
+            known = list(getattr(self.components, kind, {})) if kind in self.components else []
+            raise SpocError(
+                f"no component {name!r} of kind {kind!r} to invoke{did_you_mean(name, known)}; "
+                f"known: {', '.join(known) or 'none'}. Is the framework started?"
+            )
+        return self.hook.spoc_invoke(framework=self, component=component, args=args, kwargs=kwargs)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def startup(self) -> Framework:
+        """Import, collect and start everything; a no-op when already started.
+
+        Raises:
+            AsyncHookError: an ``async def`` implementation needs ``astartup()``.
+            SpocError: a step failed; every step already done was undone.
+        """
+        if self._started:
+            return self
+        self._refuse_async()
+        run_steps(self._startup_steps(), self._stack)
+        self._started = True
+        logger.info("started %d module(s) of %d app(s)", len(self.modules), len(self.installed_apps))
+        return self
+
+    def shutdown(self) -> Framework:
+        """Undo every startup step in reverse; a no-op when not started.
+
+        Raises:
+            ShutdownError: an ExceptionGroup of every step that failed; the others ran.
+        """
+        if not self._started:
+            return self
+        errors = self._stack.unwind()
+        self._finish_shutdown()
+        if errors:
+            raise shutdown_error(errors)
+        return self
+
+    async def astartup(self) -> Framework:
+        """Like :meth:`startup`, awaiting ``async def`` implementations."""
+        if self._started:
+            return self
+        await run_steps_async(self._startup_steps(), self._stack)
+        self._started = True
+        return self
+
+    async def ashutdown(self) -> Framework:
+        """Like :meth:`shutdown`, awaiting ``async def`` implementations."""
+        if not self._started:
+            return self
+        errors = await self._stack.aunwind()
+        self._finish_shutdown()
+        if errors:
+            raise shutdown_error(errors)
+        return self
+
+    def __enter__(self) -> Framework:
+        return self.startup()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.shutdown()
+
+    async def __aenter__(self) -> Framework:
+        return await self.astartup()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.ashutdown()
+
+    def _finish_shutdown(self) -> None:
+        self._started = False
+        self.modules.clear()
+        logger.info("shut down")
+
+    def _refuse_async(self) -> None:
+        """Find ``async def`` lifecycle code known before startup, before doing anything."""
+        for hook_name in LIFECYCLE_HOOKS:
+            for impl in self._host.ordered_impls(hook_name):
+                if inspect.iscoroutinefunction(impl.function):
+                    raise AsyncHookError(f"{hook_name} of plugin {impl.plugin_name!r}", impl_location(impl.function))
+        for kind, hook in self.schema.hooks.items():
+            for when, function in hook.items():
+                if inspect.iscoroutinefunction(function):
+                    raise AsyncHookError(f"the Schema {when} hook of {kind!r}", impl_location(function))
+
+    def _startup_steps(self) -> Iterator[Step]:
+        """Yield every startup step in order; later steps see what earlier ones did."""
+        for node in self._nodes:
+            yield Step(f"import {node.label}", lambda node=node: self._load_module(node),
+                       lambda node=node: self._unload_module(node), f"unload {node.label}")
+            module = self.modules.get(node.label)
+            if module is None:
+                continue
+            yield self._schema_hook_step(node, module)
+            initialize = getattr(module, "initialize", None)
+            teardown = getattr(module, "teardown", None)
+            if callable(initialize) or callable(teardown):
+                yield Step(f"{node.label}.initialize()", initialize if callable(initialize) else _nothing,
+                           teardown if callable(teardown) else None, f"{node.label}.teardown()")
+        for impl in self._host.ordered_impls("spoc_register_components"):
+            yield Step(f"spoc_register_components of {self._host.describe_impl(impl)}",
+                       lambda impl=impl: self._host.call_one("spoc_register_components", impl, framework=self))
+        yield from self._lifecycle_hook_steps()
+
+    def _schema_hook_step(self, node: ModuleNode, module: ModuleType) -> Step:
+        start = self.schema.hook(node.kind, "startup")
+        stop = self.schema.hook(node.kind, "shutdown")
+        return Step(
+            f"Schema startup hook of {node.label}",
+            (lambda: start(module)) if start else _nothing,
+            (lambda: stop(module)) if stop else None,
+            f"Schema shutdown hook of {node.label}",
+        )
+
+    def _lifecycle_hook_steps(self) -> Iterator[Step]:
+        """Pair each plugin's spoc_startup with its spoc_shutdown, so that shutdown mirrors startup."""
+        starts = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_startup")}
+        stops = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_shutdown")}
+        registered = list(self._host.records)
+
+        def position(name: str) -> tuple[int, int]:
+            impl = starts.get(name)
+            if impl is not None:
+                group = 0 if impl.tryfirst else 2 if impl.trylast else 1
+            else:  # shutdown only: tryfirst means first at shutdown, so last at startup
+                stop = stops[name]
+                group = 2 if stop.tryfirst else 0 if stop.trylast else 1
+            return group, registered.index(name)
+
+        for name in sorted(set(starts) | set(stops), key=position):
+            start, stop = starts.get(name), stops.get(name)
+            yield Step(
+                f"spoc_startup of {self._host.describe_impl(start)}" if start else f"start {name}",
+                (lambda impl=start: self._host.call_one("spoc_startup", impl, framework=self)) if start else _nothing,
+                (lambda impl=stop: self._host.call_one("spoc_shutdown", impl, framework=self)) if stop else None,
+                f"spoc_shutdown of {self._host.describe_impl(stop)}" if stop else "",
+            )
+
+    def _load_module(self, node: ModuleNode) -> None:
+        module = self._loader.import_module(node.app, node.kind, strict=self.strict)
+        if module is None:
+            return
+        name = f"{APPS_PACKAGE}.{node.app}.{node.kind}"
+        if _holds_hookimpls(self._host, module):
+            self._host.register(module, name, "module")
+            try:
+                self._host.check_unknown_hooks([name])
+            except SpocError:
+                self._host.unregister(name)
+                raise
+        try:
+            self.components.collect(node.app, node.kind, module)
+        except SpocError:
+            self._host.unregister(name)
+            raise
+        self.modules[node.label] = module
+
+    def _unload_module(self, node: ModuleNode) -> None:
+        module = self.modules.pop(node.label, None)
+        if module is None:
+            return
+        self._host.unregister(f"{APPS_PACKAGE}.{node.app}.{node.kind}")
+        self.components.remove_module(node.kind, module)
+
+    def __repr__(self) -> str:
+        state = "started" if self._started else "stopped"
+        return f"<Framework {self.base_dir} mode={self.settings.mode!r} apps={self.installed_apps!r} {state}>"
+
+
+def _nothing() -> None:
+    """A step with nothing to do, kept so that its undo runs in the right place."""

@@ -1,0 +1,143 @@
+"""Run lifecycle steps with an undo stack, synchronously or awaiting coroutines.
+
+A step knows how to undo itself. Steps that completed are pushed on a stack;
+when one fails, the stack is unwound in reverse, every undo step runs even when
+another fails, and one error names the step that failed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
+
+__all__ = ["Step", "UndoStack", "run_steps", "run_steps_async"]
+
+logger = logging.getLogger("spoc.lifecycle")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing startup does, and how shutdown undoes it.
+
+    Attributes:
+        label: what the step does, e.g. ``import blog.models``; used in errors.
+        run: the action.
+        undo: the action that reverts it, if any.
+        undo_label: what the undo does, e.g. ``blog.models.teardown()``.
+    """
+
+    label: str
+    run: Callable[[], Any]
+    undo: Callable[[], Any] | None = None
+    undo_label: str = ""
+
+
+def _refuse_awaitable(result: Any, label: str) -> None:
+    if inspect.isawaitable(result):
+        code = getattr(result, "cr_code", None)
+        if inspect.iscoroutine(result):
+            result.close()
+        where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else "unknown location"
+        raise AsyncHookError(label, where)
+
+
+def _failure(step: Step, exc: Exception, undo_errors: list[Exception]) -> SpocError:
+    """Return the error to raise for a failed step, with the undo failures attached."""
+    if isinstance(exc, SpocError):
+        # SPOC's own errors already say what, where and how; keep their type.
+        exc.undo_errors = undo_errors  # type: ignore[attr-defined]
+        return exc
+    return StartupError(step.label, exc, undo_errors)
+
+
+class UndoStack:
+    """The undo actions of the steps done so far, last done on top."""
+
+    def __init__(self) -> None:
+        self._steps: list[Step] = []
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def push(self, step: Step) -> None:
+        """Remember a completed step."""
+        if step.undo is not None:
+            self._steps.append(step)
+
+    def unwind(self) -> list[Exception]:
+        """Undo every step in reverse order; return the failures, never stop at one."""
+        errors: list[Exception] = []
+        while self._steps:
+            step = self._steps.pop()
+            if step.undo is None:
+                continue
+            try:
+                _refuse_awaitable(step.undo(), step.undo_label)
+            except Exception as exc:  # noqa: BLE001 - every undo step must run
+                logger.error("shutdown step '%s' failed: %s", step.undo_label, exc)
+                errors.append(_annotate(step, exc))
+        return errors
+
+    async def aunwind(self) -> list[Exception]:
+        """Undo every step in reverse order, awaiting coroutines; return the failures."""
+        errors: list[Exception] = []
+        while self._steps:
+            step = self._steps.pop()
+            if step.undo is None:
+                continue
+            try:
+                result = step.undo()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # noqa: BLE001 - every undo step must run
+                logger.error("shutdown step '%s' failed: %s", step.undo_label, exc)
+                errors.append(_annotate(step, exc))
+        return errors
+
+
+def _annotate(step: Step, exc: Exception) -> Exception:
+    if not isinstance(exc, SpocError):
+        wrapped = SpocError(f"shutdown step '{step.undo_label}' failed: {type(exc).__name__}: {exc}")
+        wrapped.__cause__ = exc
+        return wrapped
+    return exc
+
+
+def shutdown_error(errors: list[Exception]) -> ShutdownError:
+    """Return the one error that reports every failed shutdown step."""
+    return ShutdownError(f"{len(errors)} shutdown step(s) failed; every other step still ran", errors)
+
+
+def run_steps(steps: Iterable[Step], stack: UndoStack) -> None:
+    """Run steps in order; on failure unwind ``stack`` and raise one SpocError."""
+    for step in steps:
+        logger.debug("startup: %s", step.label)
+        try:
+            _refuse_awaitable(step.run(), step.label)
+        except Exception as exc:
+            error = _failure(step, exc, stack.unwind())
+            if error is exc:
+                raise
+            raise error from exc
+        stack.push(step)
+
+
+async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
+    """Run steps in order, awaiting coroutines; on failure unwind and raise."""
+    for step in steps:
+        logger.debug("startup: %s", step.label)
+        try:
+            result = step.run()
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            error = _failure(step, exc, await stack.aunwind())
+            if error is exc:
+                raise
+            raise error from exc
+        stack.push(step)

@@ -1,0 +1,115 @@
+"""Find a project's apps and import their packages and modules.
+
+Apps live under ``<base_dir>/apps`` and are imported as ``apps.<app>`` and
+``apps.<app>.<module>``. The ``apps`` package is bound to this project's
+folder, so two projects in one process (tests) never see each other's apps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Final
+
+from spoc.errors import AppImportError, AppNotFoundError, ModuleMissingError
+
+__all__ = ["APPS_PACKAGE", "AppLoader"]
+
+APPS_PACKAGE: Final = "apps"
+
+logger = logging.getLogger("spoc.loader")
+
+
+class AppLoader:
+    """Imports the apps of one project folder."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self.apps_dir = base_dir / APPS_PACKAGE
+
+    def available_apps(self) -> list[str]:
+        """Return the app folders under ``apps/``, sorted."""
+        if not self.apps_dir.is_dir():
+            return []
+        return sorted(
+            entry.name
+            for entry in self.apps_dir.iterdir()
+            if entry.is_dir() and entry.name.isidentifier() and not entry.name.startswith("_")
+        )
+
+    def check_apps(self, apps: Sequence[str]) -> None:
+        """Raise :class:`AppNotFoundError` for the first app without a folder."""
+        for app in apps:
+            if not (self.apps_dir / app).is_dir():
+                raise AppNotFoundError(app, self.apps_dir, self.available_apps())
+
+    def module_path(self, app: str, kind: str) -> Path | None:
+        """Return the file of ``app``'s ``kind`` module, or ``None`` when it has none."""
+        for candidate in (self.apps_dir / app / f"{kind}.py", self.apps_dir / app / kind / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def bind(self) -> None:
+        """Make ``import apps.x`` resolve inside this project, and its root importable."""
+        root = str(self.base_dir)
+        if root in sys.path:
+            sys.path.remove(root)
+        sys.path.insert(0, root)
+        current = sys.modules.get(APPS_PACKAGE)
+        if current is not None and list(getattr(current, "__path__", [])) == [str(self.apps_dir)]:
+            return
+        for name in [n for n in sys.modules if n == APPS_PACKAGE or n.startswith(APPS_PACKAGE + ".")]:
+            del sys.modules[name]
+        init = self.apps_dir / "__init__.py"
+        if init.is_file():
+            spec = importlib.util.spec_from_file_location(
+                APPS_PACKAGE, init, submodule_search_locations=[str(self.apps_dir)]
+            )
+        else:
+            spec = importlib.machinery.ModuleSpec(APPS_PACKAGE, None, is_package=True)
+            spec.submodule_search_locations = [str(self.apps_dir)]
+        if spec is None:  # pragma: no cover - only for exotic paths
+            raise ImportError(f"cannot create the {APPS_PACKAGE!r} package for {self.apps_dir}")
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[APPS_PACKAGE] = package
+        if spec.loader is not None:
+            try:
+                spec.loader.exec_module(package)
+            except BaseException:
+                del sys.modules[APPS_PACKAGE]
+                raise
+
+    def import_app(self, app: str) -> ModuleType:
+        """Import an app's package (``apps/<app>/__init__.py``)."""
+        name = f"{APPS_PACKAGE}.{app}"
+        try:
+            return importlib.import_module(name)
+        except Exception as exc:
+            raise AppImportError(app, name, self.apps_dir / app / "__init__.py", exc) from exc
+
+    def import_module(self, app: str, kind: str, *, strict: bool) -> ModuleType | None:
+        """Import ``app``'s ``kind`` module; ``None`` if it is missing and not ``strict``.
+
+        Raises:
+            ModuleMissingError: the module has no file and ``strict`` is true.
+            AppImportError: the module exists but raised while being imported.
+        """
+        path = self.module_path(app, kind)
+        if path is None:
+            expected = self.apps_dir / app / f"{kind}.py"
+            if strict:
+                raise ModuleMissingError(app, kind, expected)
+            logger.info("skipping %s.%s: %s does not exist (strict=False)", app, kind, expected)
+            return None
+        name = f"{APPS_PACKAGE}.{app}.{kind}"
+        try:
+            return importlib.import_module(name)
+        except Exception as exc:
+            raise AppImportError(app, name, path, exc) from exc

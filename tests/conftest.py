@@ -1,0 +1,66 @@
+"""Shared fixtures: build real projects in tmp_path, keep the process clean."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ProjectFactory = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_imports() -> Iterator[None]:
+    """Undo what a test's Framework did to sys.path and sys.modules."""
+    path = list(sys.path)
+    modules = set(sys.modules)
+    yield
+    sys.path[:] = path
+    for name in set(sys.modules) - modules:
+        if name == "apps" or name.startswith("apps.") or name.startswith("spoc_test_"):
+            del sys.modules[name]
+
+
+@pytest.fixture(autouse=True)
+def _no_spoc_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start without the developer's SPOC_* variables."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("SPOC_"):
+            monkeypatch.delenv(name)
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write ``{relative path: text}`` under ``root`` (text is dedented)."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> ProjectFactory:
+    """Return ``make(files, apps=..., toml=...)`` that writes a project and returns its folder.
+
+    ``apps`` is a list of app names given an empty ``__init__.py``; ``toml``
+    is the text of ``config/spoc.toml`` (by default: those apps in production).
+    """
+
+    def make(files: dict[str, str] | None = None, *, apps: list[str] | None = None, toml: str | None = None) -> Path:
+        root = tmp_path / "project"
+        root.mkdir(exist_ok=True)
+        app_names = apps if apps is not None else []
+        if toml is None:
+            listed = ", ".join(f'"{app}"' for app in app_names)
+            toml = f"[spoc]\nmode = \"production\"\n\n[spoc.apps]\nproduction = [{listed}]\n"
+        all_files = {"config/spoc.toml": toml}
+        all_files.update({f"apps/{app}/__init__.py": "" for app in app_names})
+        all_files.update(files or {})
+        return write_files(root, all_files)
+
+    return make
