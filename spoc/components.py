@@ -109,13 +109,21 @@ class Components:
 
     @overload
     def register(
-        self, type: str, obj: None = None, *, config: Mapping[str, Any] | None = None,
+        self,
+        type: str,
+        obj: None = None,
+        *,
+        config: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Callable[[T], T]: ...
 
     @overload
     def register(
-        self, type: str, obj: T, *, config: Mapping[str, Any] | None = None,
+        self,
+        type: str,
+        obj: T,
+        *,
+        config: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> T: ...
 
@@ -176,8 +184,9 @@ def component(
     ``metadata["type"]`` sets the component type (``"component"`` by default).
     """
     meta = dict(metadata or {})
-    info = ComponentInfo(type=str(meta.get("type", DEFAULT_TYPE)), metadata={"type": DEFAULT_TYPE, **meta},
-                         config=dict(config or {}))
+    info = ComponentInfo(
+        type=str(meta.get("type", DEFAULT_TYPE)), metadata={"type": DEFAULT_TYPE, **meta}, config=dict(config or {})
+    )
     if obj is None:
         return lambda target: _tag(target, info)
     return _tag(obj, info)
@@ -191,11 +200,10 @@ def defined_components(module: ModuleType) -> list[Any]:
     """
     found: list[Any] = []
     namespace = module.__dict__
-    for obj in namespace.get(MODULE_RECORD, ()):
-        current = namespace.get(getattr(obj, "__name__", ""))
-        if current is not obj and current is not None and get_info(current) is get_info(obj):
-            obj = current
-        found.append(obj)
+    for tagged in namespace.get(MODULE_RECORD, ()):
+        current = namespace.get(getattr(tagged, "__name__", ""))
+        replaced = current is not tagged and current is not None and get_info(current) is get_info(tagged)
+        found.append(current if replaced else tagged)
     return found
 
 

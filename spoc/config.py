@@ -50,11 +50,11 @@ def _is_schema_table(value: Any) -> bool:
 # Every key allowed directly under [spoc] that is not a plugin's section, with its check
 # and the type it expects (said in errors).
 _FIELDS: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
-    "mode": (lambda v: isinstance(v, str), "a string, e.g. mode = \"production\""),
+    "mode": (lambda v: isinstance(v, str), 'a string, e.g. mode = "production"'),
     "debug": (lambda v: isinstance(v, bool), "true or false"),
     "apps": (_is_table_of_lists, 'a table of lists of app names, e.g. production = ["blog"]'),
     "modes": (_is_table_of_lists, 'a table of mode cascades, e.g. test = ["test", "production"]'),
-    "schema": (_is_schema_table, 'a table with modules = [...] and [spoc.schema.dependencies]'),
+    "schema": (_is_schema_table, "a table with modules = [...] and [spoc.schema.dependencies]"),
     "plugins": (_is_table_of_lists, 'a table of lists of dotted paths, e.g. middleware = ["pkg.mod"]'),
     "disable_plugins": (_is_str_list, 'a list of plugin names, e.g. ["timing"]'),
     "plugin_errors": (lambda v: v in PLUGIN_ERROR_POLICIES, '"raise" or "warn"'),
@@ -118,7 +118,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         import tomli as tomllib
     try:
         with path.open("rb") as stream:
-            return tomllib.load(stream)
+            document: dict[str, Any] = tomllib.load(stream)
+            return document
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}. Fix the syntax at that line.", path=path) from exc
 
@@ -187,8 +188,9 @@ def _installed_apps(module_settings: Mapping[str, Any], path: Path | None, probl
     return list(value)
 
 
-def _select_mode(table: Mapping[str, Any], overrides: Mapping[str, Any], modes: Mapping[str, list[str]],
-                 toml_files: list[Path]) -> str:
+def _select_mode(
+    table: Mapping[str, Any], overrides: Mapping[str, Any], modes: Mapping[str, list[str]], toml_files: list[Path]
+) -> str:
     if "mode" in overrides:
         mode, source = overrides["mode"], "Framework(settings={'mode': ...})"
     elif os.environ.get(MODE_VARIABLE):
@@ -236,9 +238,7 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
     table = _merge(table, overrides)
     installed = _installed_apps(module_settings, settings_path, problems)
     if problems:
-        raise ConfigError(
-            f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems), key=None
-        )
+        raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems), key=None)
 
     modes = {**BUILTIN_MODES, **table.get("modes", {})}
     mode = _select_mode(table, overrides, modes, toml_files)
@@ -248,7 +248,8 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
             raise ConfigError(
                 f"[spoc.apps] lists apps for unknown mode {listed!r}{did_you_mean(listed, modes)}; "
                 f"valid modes: {', '.join(modes)}",
-                path=toml_files[-1] if toml_files else None, key=f"spoc.apps.{listed}",
+                path=toml_files[-1] if toml_files else None,
+                key=f"spoc.apps.{listed}",
             )
 
     # The cascade is written strongest first; apps load base first (production's,

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
-    _BaseExceptionGroup = ExceptionGroup
+    from builtins import ExceptionGroup as _ExceptionGroup
 else:  # pragma: no cover - depends on the interpreter
-    from exceptiongroup import ExceptionGroup as _BaseExceptionGroup
+    from exceptiongroup import ExceptionGroup as _ExceptionGroup
 
 __all__ = [
     "AppImportError",
@@ -175,16 +175,17 @@ class StartupError(SpocError):
         )
 
 
-class ShutdownError(SpocError, _BaseExceptionGroup):  # type: ignore[misc]
-    """One or more shutdown steps failed; every other step still ran."""
+class ShutdownError(SpocError, _ExceptionGroup[Exception]):
+    """One or more shutdown steps failed; every other step still ran.
+
+    An ``ExceptionGroup``: ``except* SomeError`` and ``.exceptions`` work.
+    """
 
     def __new__(cls, message: str, exceptions: Sequence[Exception]) -> ShutdownError:
-        return super().__new__(cls, message, exceptions)  # type: ignore[no-any-return,call-arg]
-
-    def __init__(self, message: str, exceptions: Sequence[Exception]) -> None:
-        super().__init__(message, exceptions)
+        return super().__new__(cls, message, exceptions)
 
     def derive(self, excs: Sequence[Exception]) -> ShutdownError:  # type: ignore[override]
+        """Keep the type when Python splits the group (``except*``)."""
         return ShutdownError(self.message, excs)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any
@@ -24,7 +25,7 @@ from spoc.config import ProjectConfig, load_project_config
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
-from spoc.plugins import PluginHost, impl_location
+from spoc.plugins import PluginHost, PluginRecord, impl_location
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
 from spoc.settings import Settings, load_sections
@@ -117,6 +118,11 @@ class Framework:
         return self._host.manager
 
     @property
+    def plugin_records(self) -> list[PluginRecord]:
+        """What is registered with pluggy, in registration order."""
+        return list(self._host.records.values())
+
+    @property
     def started(self) -> bool:
         """Whether startup completed and shutdown has not run since."""
         return self._started
@@ -193,15 +199,17 @@ class Framework:
     def __enter__(self) -> Framework:
         return self.startup()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.shutdown()
 
     async def __aenter__(self) -> Framework:
         return await self.astartup()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.ashutdown()
 
     def _finish_shutdown(self) -> None:
@@ -223,8 +231,12 @@ class Framework:
     def _startup_steps(self) -> Iterator[Step]:
         """Yield every startup step in order; later steps see what earlier ones did."""
         for node in self._nodes:
-            yield Step(f"import {node.label}", lambda node=node: self._load_module(node),
-                       lambda node=node: self._unload_module(node), f"unload {node.label}")
+            yield Step(
+                f"import {node.label}",
+                partial(self._load_module, node),
+                partial(self._unload_module, node),
+                f"unload {node.label}",
+            )
             module = self.modules.get(node.label)
             if module is None:
                 continue
@@ -232,11 +244,17 @@ class Framework:
             initialize = getattr(module, "initialize", None)
             teardown = getattr(module, "teardown", None)
             if callable(initialize) or callable(teardown):
-                yield Step(f"{node.label}.initialize()", initialize if callable(initialize) else _nothing,
-                           teardown if callable(teardown) else None, f"{node.label}.teardown()")
+                yield Step(
+                    f"{node.label}.initialize()",
+                    initialize if callable(initialize) else _nothing,
+                    teardown if callable(teardown) else None,
+                    f"{node.label}.teardown()",
+                )
         for impl in self._host.ordered_impls("spoc_register_components"):
-            yield Step(f"spoc_register_components of {self._host.describe_impl(impl)}",
-                       lambda impl=impl: self._host.call_one("spoc_register_components", impl, framework=self))
+            yield Step(
+                f"spoc_register_components of {self._host.describe_impl(impl)}",
+                partial(self._host.call_one, "spoc_register_components", impl, framework=self),
+            )
         yield from self._lifecycle_hook_steps()
 
     def _schema_hook_step(self, node: ModuleNode, module: ModuleType) -> Step:
@@ -244,8 +262,8 @@ class Framework:
         stop = self.schema.hook(node.kind, "shutdown")
         return Step(
             f"Schema startup hook of {node.label}",
-            (lambda: start(module)) if start else _nothing,
-            (lambda: stop(module)) if stop else None,
+            partial(start, module) if start else _nothing,
+            partial(stop, module) if stop else None,
             f"Schema shutdown hook of {node.label}",
         )
 
@@ -268,8 +286,8 @@ class Framework:
             start, stop = starts.get(name), stops.get(name)
             yield Step(
                 f"spoc_startup of {self._host.describe_impl(start)}" if start else f"start {name}",
-                (lambda impl=start: self._host.call_one("spoc_startup", impl, framework=self)) if start else _nothing,
-                (lambda impl=stop: self._host.call_one("spoc_shutdown", impl, framework=self)) if stop else None,
+                partial(self._host.call_one, "spoc_startup", start, framework=self) if start else _nothing,
+                partial(self._host.call_one, "spoc_shutdown", stop, framework=self) if stop else None,
                 f"spoc_shutdown of {self._host.describe_impl(stop)}" if stop else "",
             )
 

@@ -71,8 +71,9 @@ class PluginHost:
         """The pluggy hook relay: ``host.hook.spoc_startup(framework=fw)``."""
         return self.manager.hook
 
-    def register(self, plugin: Any, name: str, source: str, *, distribution: str | None = None,
-                 version: str | None = None) -> PluginRecord:
+    def register(
+        self, plugin: Any, name: str, source: str, *, distribution: str | None = None, version: str | None = None
+    ) -> PluginRecord:
         """Validate and register ``plugin``; return its record.
 
         Raises:
@@ -115,14 +116,19 @@ class PluginHost:
                 continue
             accepted = set(caller.spec.argnames)
             parameters = inspect.signature(function).parameters.values()
-            extra = [p.name for p in parameters if p.default is p.empty and p.name not in accepted
-                     and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+            extra = [
+                p.name
+                for p in parameters
+                if p.default is p.empty and p.name not in accepted and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+            ]
             if extra:
                 raise HookValidationError(
                     f"{record.describe()}: {hook_name} at {impl_location(function)} takes "
                     f"{', '.join(repr(a) for a in extra)}, which the hook does not provide. "
                     f"The spec is {hook_name}({', '.join(caller.spec.argnames)}); accept any of those.",
-                    plugin=record.name, hook=hook_name, location=impl_location(function),
+                    plugin=record.name,
+                    hook=hook_name,
+                    location=impl_location(function),
                 )
 
     def check_unknown_hooks(self, names: Iterable[str] | None = None) -> None:
@@ -138,7 +144,9 @@ class PluginHost:
                     f"{record.describe()}: {hook_name} at {location} implements an unknown hook"
                     f"{did_you_mean(hook_name, spec_names)}. Fix the name, or mark it "
                     "@spoc.hookimpl(optionalhook=True) if its spec comes from a plugin that may be absent.",
-                    plugin=name, hook=hook_name, location=location,
+                    plugin=name,
+                    hook=hook_name,
+                    location=location,
                 )
 
     def ordered_impls(self, hook_name: str) -> list[pluggy.HookImpl]:
@@ -159,8 +167,11 @@ class PluginHost:
     def call_one(self, hook_name: str, impl: pluggy.HookImpl, **kwargs: Any) -> Any:
         """Call one implementation of a hook, inside every wrapper of that hook."""
         caller = getattr(self.manager.hook, hook_name)
-        others = [other.plugin for other in caller.get_hookimpls()
-                  if other is not impl and not (other.wrapper or other.hookwrapper)]
+        others = [
+            other.plugin
+            for other in caller.get_hookimpls()
+            if other is not impl and not (other.wrapper or other.hookwrapper)
+        ]
         results = self.manager.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
         return results[0] if results else None
 

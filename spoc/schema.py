@@ -77,5 +77,6 @@ class Schema:
 
     def hook(self, kind: str, when: str) -> ModuleHook | None:
         """Return the ``startup`` or ``shutdown`` hook of a module kind, if any."""
-        hook = self.hooks.get(kind)
-        return hook.get(when) if hook else None  # type: ignore[misc]
+        hook = self.hooks.get(kind) or {}
+        function = hook.get("startup") if when == "startup" else hook.get("shutdown")
+        return function
