@@ -34,7 +34,8 @@ _SETTINGS_NAMES: Final = ("settings", "config", "configuration")
 
 
 def _is_str_list(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    # Tuples are welcome from the settings module; TOML only makes lists.
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
 
 
 def _is_table_of_lists(value: Any) -> bool:
@@ -89,6 +90,12 @@ class ProjectConfig:
     def app_names(self) -> list[str]:
         """The app names in load order."""
         return [app for app, _ in self.apps]
+
+    @property
+    def module_plugins(self) -> dict[str, list[str]]:
+        """The settings module's ``PLUGINS`` groups (checked when loading)."""
+        value = self.module_settings.get("PLUGINS", {})
+        return {group: list(uris) for group, uris in value.items()}
 
     @property
     def sections(self) -> dict[str, dict[str, Any]]:
@@ -180,8 +187,6 @@ def _check_table(table: Mapping[str, Any], where: str, path: Path | None, proble
 
 def _installed_apps(module_settings: Mapping[str, Any], path: Path | None, problems: list[str]) -> list[str]:
     value = module_settings.get("INSTALLED_APPS", [])
-    if isinstance(value, tuple):
-        value = list(value)
     if not _is_str_list(value):
         problems.append(f"{path}: INSTALLED_APPS = {value!r} is invalid: expected a list of app names")
         return []
@@ -237,6 +242,11 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
     _check_table(overrides, "Framework(settings=...)", None, problems)
     table = _merge(table, overrides)
     installed = _installed_apps(module_settings, settings_path, problems)
+    if not _is_table_of_lists(module_settings.get("PLUGINS", {})):
+        problems.append(
+            f"{settings_path}: PLUGINS = {module_settings['PLUGINS']!r} is invalid: expected a dict of lists of "
+            'dotted paths, e.g. PLUGINS = {"middleware": ["myproject.middleware"]}'
+        )
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems), key=None)
 

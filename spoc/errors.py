@@ -26,6 +26,7 @@ __all__ = [
     "DuplicateComponentError",
     "HookValidationError",
     "ModuleMissingError",
+    "PluginLoadError",
     "ShutdownError",
     "SpocError",
     "SpocWarning",
@@ -138,6 +139,22 @@ class HookValidationError(SpocError):
         self.hook = hook
         self.location = location
         super().__init__(message)
+
+
+class PluginLoadError(SpocError):
+    """A plugin found through an entry point could not be loaded or registered."""
+
+    def __init__(self, plugin: str, distribution: str | None, version: str | None, cause: BaseException) -> None:
+        self.plugin = plugin
+        self.distribution = distribution
+        self.version = version
+        dist = f" from {distribution} {version}" if distribution else ""
+        super().__init__(
+            f"plugin {plugin!r}{dist} failed to load: {type(cause).__name__}: {cause}. "
+            f"Upgrade or uninstall it, or disable it: disable_plugins = [{plugin!r}] under [spoc], "
+            f"'-p no:{plugin}' on the command line, or SPOC_DISABLE_PLUGIN_AUTOLOAD=1; "
+            'plugin_errors = "warn" under [spoc] skips broken plugins with a warning instead.'
+        )
 
 
 class AsyncHookError(SpocError):

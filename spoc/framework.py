@@ -22,6 +22,12 @@ import pluggy
 from spoc import builtins
 from spoc.components import ComponentRegistry
 from spoc.config import ProjectConfig, load_project_config
+from spoc.discovery import (
+    PluginSelection,
+    configured_plugin_groups,
+    load_configured_plugins,
+    load_entry_point_plugins,
+)
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
@@ -38,10 +44,6 @@ LIFECYCLE_HOOKS = ("spoc_register_components", "spoc_startup", "spoc_shutdown")
 _LOOSE_ALIASES = {"strict": True, "loose": False}
 
 
-def _holds_hookimpls(host: PluginHost, module: ModuleType) -> bool:
-    return any(host.manager.parse_hookimpl_opts(module, name) is not None for name in vars(module))
-
-
 class Framework:
     """A SPOC application: its configuration, apps, plugins and lifecycle.
 
@@ -50,6 +52,9 @@ class Framework:
         schema: the module kinds; defaults to ``[spoc.schema]`` of spoc.toml.
         strict: a missing Schema module is an error (``True``) or skipped.
         settings: the strongest settings source, e.g. ``{"mode": "production"}``.
+        disable_plugins: entry-point plugin names never to load (added to
+            ``disable_plugins`` of spoc.toml).
+        plugins: plugin objects to register after the entry-point ones.
         mode: upstream's alias of ``strict``: ``"strict"`` or ``"loose"``.
     """
 
@@ -84,14 +89,20 @@ class Framework:
 
         self._host = PluginHost()
         self._host.register(builtins, "spoc.builtins", "builtin")
-        self.plugins: dict[str, dict[str, Any]] = {}
-        self._disabled = list(disable_plugins)
+        blocked = [*self.config.table.get("disable_plugins", []), *disable_plugins]
+        load_entry_point_plugins(
+            self._host, PluginSelection.from_environment(blocked), self.config.table.get("plugin_errors", "raise")
+        )
+        self._loader.bind()
+        groups = configured_plugin_groups(
+            self.config.table.get("plugins", {}), self.config.module_settings.get("PLUGINS")
+        )
+        self.plugins: dict[str, dict[str, Any]] = load_configured_plugins(self._host, groups)
         for index, plugin in enumerate(plugins):
             self._host.register(plugin, getattr(plugin, "__name__", None) or f"plugin-{index}", "configured")
-        self._loader.bind()
         for app in self.installed_apps:
             package = self._loader.import_app(app)
-            if _holds_hookimpls(self._host, package):
+            if self._host.holds_hookimpls(package):
                 self._host.register(package, f"{APPS_PACKAGE}.{app}", "app")
         self._host.check_unknown_hooks()
 
@@ -119,8 +130,8 @@ class Framework:
 
     @property
     def plugin_records(self) -> list[PluginRecord]:
-        """What is registered with pluggy, in registration order."""
-        return list(self._host.records.values())
+        """Every plugin SPOC knows: registered ones in registration order, then blocked or failed ones."""
+        return [*self._host.records.values(), *self._host.unloaded.values()]
 
     @property
     def started(self) -> bool:
@@ -296,7 +307,7 @@ class Framework:
         if module is None:
             return
         name = f"{APPS_PACKAGE}.{node.app}.{node.kind}"
-        if _holds_hookimpls(self._host, module):
+        if self._host.holds_hookimpls(module):
             self._host.register(module, name, "module")
             try:
                 self._host.check_unknown_hooks([name])

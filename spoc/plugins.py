@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Final
 
 import pluggy
@@ -29,9 +30,13 @@ class PluginRecord:
     Attributes:
         name: the plugin's name with pluggy.
         source: builtin, entrypoint, configured, app or module.
-        plugin: the registered object (a module, class instance...).
+        plugin: the registered object (a module, class instance...), or
+            ``None`` when it was never loaded.
         distribution: the distribution that ships it, if known.
         version: that distribution's version, if known.
+        hooks: the hooks it implements.
+        status: ``active``, ``blocked`` (never imported) or ``failed``.
+        error: why it failed, for ``failed``.
     """
 
     name: str
@@ -40,6 +45,8 @@ class PluginRecord:
     distribution: str | None = None
     version: str | None = None
     hooks: list[str] = field(default_factory=list)
+    status: str = "active"
+    error: str | None = None
 
     def describe(self) -> str:
         """Return ``plugin 'x' (dist 1.2.0)`` for messages."""
@@ -63,6 +70,7 @@ class PluginHost:
         self.manager = pluggy.PluginManager(PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
+        self.unloaded: dict[str, PluginRecord] = {}
         # Every plugin registered later is asked for its own hookspecs first.
         self.manager.hook.spoc_add_hookspecs.call_historic(kwargs={"plugin_manager": self.manager})
 
@@ -93,6 +101,18 @@ class PluginHost:
         record.hooks = sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ())
         self.records[name] = record
         return record
+
+    def holds_hookimpls(self, plugin: Any) -> bool:
+        """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute."""
+        # A module's namespace is a dict: reading its keys is cheaper than dir().
+        names = list(vars(plugin)) if isinstance(plugin, ModuleType) else dir(plugin)
+        return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in names)
+
+    def record_unloaded(self, record: PluginRecord) -> None:
+        """Remember a plugin that was blocked or failed, for listings; block its name."""
+        self.unloaded[record.name] = record
+        if record.status == "blocked":
+            self.manager.set_blocked(record.name)
 
     def unregister(self, name: str) -> None:
         """Remove a plugin registered by :meth:`register`."""

@@ -1,0 +1,189 @@
+"""Find plugins through the ``spoc.plugins`` entry-point group and load them.
+
+``pip install`` a plugin and it is active; the entry point's name is the
+token that ``disable_plugins``, ``-p no:NAME`` and ``SPOC_LOAD_PLUGINS``
+accept. A blocked plugin is never imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from spoc.errors import PluginLoadError, SpocError, SpocWarning
+from spoc.plugins import PluginHost, PluginRecord
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 12):
+        from importlib.metadata import EntryPoint
+    else:
+        from importlib_metadata import EntryPoint
+
+__all__ = ["ENTRY_POINT_GROUP", "PluginSelection", "find_entry_points", "load_entry_point_plugins"]
+
+ENTRY_POINT_GROUP: Final = "spoc.plugins"
+AUTOLOAD_VARIABLE: Final = "SPOC_DISABLE_PLUGIN_AUTOLOAD"
+LOAD_VARIABLE: Final = "SPOC_LOAD_PLUGINS"
+_FALSE_WORDS: Final = ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class PluginSelection:
+    """Which entry-point plugins load.
+
+    Attributes:
+        blocked: names never loaded (``disable_plugins``, ``-p no:NAME``).
+        only: when set, only these names load (``SPOC_LOAD_PLUGINS``, or
+            the ``-p NAME`` ones when autoload is off).
+        requested: names asked for explicitly (``-p NAME``), loaded even when
+            autoload is off.
+    """
+
+    blocked: frozenset[str] = frozenset()
+    only: frozenset[str] | None = None
+    requested: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_environment(
+        cls, blocked: Iterable[str] = (), requested: Iterable[str] = (), environ: Mapping[str, str] | None = None
+    ) -> PluginSelection:
+        """Combine the configuration with ``SPOC_DISABLE_PLUGIN_AUTOLOAD`` and ``SPOC_LOAD_PLUGINS``."""
+        env = os.environ if environ is None else environ
+        only: frozenset[str] | None = None
+        if LOAD_VARIABLE in env:
+            only = frozenset(name.strip() for name in env[LOAD_VARIABLE].split(",") if name.strip())
+        elif env.get(AUTOLOAD_VARIABLE, "").strip().lower() not in _FALSE_WORDS:
+            only = frozenset()
+        return cls(frozenset(blocked), only, frozenset(requested))
+
+    def wants(self, name: str) -> bool:
+        """Return whether the entry point ``name`` should be loaded."""
+        if name in self.blocked:
+            return False
+        return name in self.requested or self.only is None or name in self.only
+
+
+def find_entry_points(group: str = ENTRY_POINT_GROUP) -> list[EntryPoint]:
+    """Return the group's entry points, the first of each name (``sys.path`` order)."""
+    if sys.version_info >= (3, 12):
+        from importlib.metadata import entry_points
+    else:
+        from importlib_metadata import entry_points
+    found: dict[str, EntryPoint] = {}
+    for entry_point in entry_points(group=group):
+        found.setdefault(entry_point.name, entry_point)
+    return list(found.values())
+
+
+def _distribution(entry_point: EntryPoint) -> tuple[str | None, str | None]:
+    dist = entry_point.dist
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+def _instantiate(loaded: Any) -> Any:
+    """An entry point may name a module, a class (instantiated) or any object."""
+    return loaded() if isinstance(loaded, type) else loaded
+
+
+def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> None:
+    """Load and register every selected ``spoc.plugins`` entry point.
+
+    Args:
+        host: where to register them.
+        selection: which names load.
+        policy: ``"raise"`` stops at a broken plugin; ``"warn"`` skips it
+            with one warning line.
+
+    Raises:
+        PluginLoadError: a plugin failed to import or register, with ``policy="raise"``.
+    """
+    entry_points = find_entry_points()
+    for entry_point in entry_points:
+        name = entry_point.name
+        distribution, version = _distribution(entry_point)
+        record = PluginRecord(name, "entrypoint", None, distribution, version)
+        if not selection.wants(name):
+            record.status = "blocked"
+            host.record_unloaded(record)
+            continue
+        try:
+            plugin = _instantiate(entry_point.load())
+            host.register(plugin, name, "entrypoint", distribution=distribution, version=version)
+        except Exception as exc:
+            error = PluginLoadError(name, distribution, version, exc)
+            if policy == "raise":
+                raise error from exc
+            warnings.warn(str(error), SpocWarning, stacklevel=2)
+            record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
+            host.record_unloaded(record)
+    missing = selection.requested - {entry_point.name for entry_point in entry_points}
+    if missing:
+        raise SpocError(
+            f"-p {sorted(missing)[0]}: no installed plugin of that name in the {ENTRY_POINT_GROUP!r} entry-point "
+            "group. Check the name with 'python -m spoc plugins --all', or install the plugin."
+        )
+
+
+def resolve_uri(uri: str) -> Any:
+    """Import ``package.module`` or ``package.module.attr`` and return the object.
+
+    Raises:
+        ImportError: neither the module nor its attribute exists; an error
+            raised inside the module propagates unchanged.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(uri)
+    except ModuleNotFoundError as exc:
+        if exc.name != uri or "." not in uri:
+            raise
+    module_name, _, attribute = uri.rpartition(".")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(f"module {module_name!r} has no attribute {attribute!r}") from None
+
+
+def configured_plugin_groups(table: Mapping[str, Any], module_plugins: Any) -> dict[str, list[str]]:
+    """Merge ``[spoc.plugins]`` and the settings module's ``PLUGINS``, toml first, without duplicates."""
+    merged: dict[str, list[str]] = {}
+    for source in (table, module_plugins or {}):
+        for group, uris in source.items():
+            target = merged.setdefault(group, [])
+            target.extend(uri for uri in uris if uri not in target)
+    return merged
+
+
+def load_configured_plugins(host: PluginHost, groups: Mapping[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Import every configured URI; register those holding hookimpls; return ``{group: {uri: object}}``.
+
+    Raises:
+        ConfigError: a URI cannot be imported, naming its group.
+    """
+    from spoc.errors import ConfigError
+
+    loaded: dict[str, dict[str, Any]] = {}
+    for group, uris in groups.items():
+        loaded[group] = {}
+        for uri in uris:
+            try:
+                obj = resolve_uri(uri)
+            except Exception as exc:
+                raise ConfigError(
+                    f"plugin {uri!r} of group {group!r} cannot be imported: {type(exc).__name__}: {exc}. "
+                    "Give a dotted path to a module or to an attribute of one (package.module or "
+                    "package.module.attr) that is importable from the project folder.",
+                    key=f"spoc.plugins.{group}",
+                ) from exc
+            loaded[group][uri] = obj
+            if host.holds_hookimpls(obj) and uri not in host.records:
+                host.register(obj, uri, "configured")
+    return loaded
