@@ -65,6 +65,16 @@ def location_of(obj: object) -> str:
     return f"{filename}:{line}"
 
 
+def _definition_site(module: ModuleType) -> str:
+    """Return ``file:line`` of the statement the module is executing (the tagged definition)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals is not module.__dict__:
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return getattr(module, "__file__", None) or module.__name__
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
 def _tag(obj: T, info: ComponentInfo) -> T:
     try:
         setattr(obj, INFO_ATTRIBUTE, info)
@@ -75,9 +85,11 @@ def _tag(obj: T, info: ComponentInfo) -> T:
         ) from exc
     module = sys.modules.get(getattr(obj, "__module__", "") or "")
     if module is not None:
+        # Recorded where it is defined, so collecting never scans the module; the site
+        # is taken now because a class redefined under the same name hides the first.
         record = module.__dict__.setdefault(MODULE_RECORD, [])
-        if not any(existing is obj for existing in record):
-            record.append(obj)
+        if not any(existing is obj for existing, _ in record):
+            record.append((obj, _definition_site(module)))
     return obj
 
 
@@ -192,18 +204,18 @@ def component(
     return _tag(obj, info)
 
 
-def defined_components(module: ModuleType) -> list[Any]:
-    """Return the tagged objects defined in ``module``, in definition order.
+def defined_components(module: ModuleType) -> list[tuple[Any, str]]:
+    """Return the tagged objects defined in ``module`` with their ``file:line``, in definition order.
 
     Where a later decorator replaced a tagged object under the same name (a
     ``@dataclass(slots=True)`` over the tag), the module's final object is used.
     """
-    found: list[Any] = []
+    found: list[tuple[Any, str]] = []
     namespace = module.__dict__
-    for tagged in namespace.get(MODULE_RECORD, ()):
+    for tagged, site in namespace.get(MODULE_RECORD, ()):
         current = namespace.get(getattr(tagged, "__name__", ""))
         replaced = current is not tagged and current is not None and get_info(current) is get_info(tagged)
-        found.append(current if replaced else tagged)
+        found.append((current if replaced else tagged, site))
     return found
 
 
@@ -215,35 +227,48 @@ class ComponentRegistry:
 
     def __init__(self) -> None:
         self._kinds: dict[str, dict[str, Any]] = {}
+        self._sites: dict[tuple[str, str], str] = {}
 
     def add_kind(self, kind: str) -> None:
         """Make ``kind`` known, even before it has components."""
         self._kinds.setdefault(kind, {})
 
-    def add(self, kind: str, name: str, obj: Any) -> None:
-        """Add one component; the same name twice in one kind is an error naming both."""
-        entries = self._kinds.setdefault(kind, {})
-        existing = entries.get(name)
+    def _check_free(self, kind: str, name: str, obj: Any, site: str) -> None:
+        existing = self._kinds.get(kind, {}).get(name)
         if existing is not None and existing is not obj:
-            raise DuplicateComponentError(kind, name, location_of(existing), location_of(obj))
-        entries[name] = obj
+            first = self._sites.get((kind, name)) or location_of(existing)
+            raise DuplicateComponentError(kind, name, first, site)
+
+    def add(self, kind: str, name: str, obj: Any, site: str | None = None) -> None:
+        """Add one component; the same name twice in one kind is an error naming both."""
+        site = site or location_of(obj)
+        self._check_free(kind, name, obj, site)
+        self._kinds.setdefault(kind, {})[name] = obj
+        self._sites[(kind, name)] = site
 
     def collect(self, app: str, kind: str, module: ModuleType) -> list[str]:
-        """Add every component defined in ``module``; return their names."""
-        names = []
-        self.add_kind(kind)
-        for obj in defined_components(module):
+        """Add every component defined in ``module``, all or none; return their names."""
+        batch = ComponentRegistry()
+        for obj, site in defined_components(module):
             name = f"{app}.{obj.__name__}"
-            self.add(kind, name, obj)
-            names.append(name)
-        return names
+            batch.add(kind, name, obj, site)
+            self._check_free(kind, name, obj, site)
+        self.add_kind(kind)
+        self._kinds[kind].update(batch._kinds.get(kind, {}))
+        self._sites.update(batch._sites)
+        return list(batch._kinds.get(kind, {}))
 
     def remove_module(self, kind: str, module: ModuleType) -> None:
         """Forget the components collected from ``module`` (undoing its import)."""
         entries = self._kinds.get(kind, {})
-        defined = defined_components(module)
+        defined = [obj for obj, _ in defined_components(module)]
         for name in [name for name, obj in entries.items() if any(obj is d for d in defined)]:
             del entries[name]
+            self._sites.pop((kind, name), None)
+
+    def site(self, kind: str, name: str) -> str | None:
+        """Return ``file:line`` where the component was defined, if known."""
+        return self._sites.get((kind, name))
 
     def get(self, kind: str, name: str) -> Any | None:
         """Return the component, or ``None`` when the kind or name is unknown."""
@@ -256,6 +281,7 @@ class ComponentRegistry:
     def clear(self) -> None:
         """Forget everything (the framework shut down)."""
         self._kinds.clear()
+        self._sites.clear()
 
     def __getattr__(self, kind: str) -> Mapping[str, Any]:
         if kind.startswith("_"):

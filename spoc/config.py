@@ -75,6 +75,7 @@ class ProjectConfig:
         module_settings: the UPPERCASE names of the settings module.
         toml_files: the spoc.toml files read, weakest first.
         settings_path: the settings module read, if any.
+        key_files: for each ``[spoc]`` key, the file whose value is in force.
     """
 
     base_dir: Path
@@ -85,6 +86,11 @@ class ProjectConfig:
     module_settings: dict[str, Any] = field(default_factory=dict)
     toml_files: list[Path] = field(default_factory=list)
     settings_path: Path | None = None
+    key_files: dict[str, Path] = field(default_factory=dict)
+
+    def file_of(self, key: str) -> Path | None:
+        """Return the spoc.toml file that set ``[spoc]`` key ``key`` last (the one in force)."""
+        return self.key_files.get(key)
 
     @property
     def app_names(self) -> list[str]:
@@ -194,14 +200,14 @@ def _installed_apps(module_settings: Mapping[str, Any], path: Path | None, probl
 
 
 def _select_mode(
-    table: Mapping[str, Any], overrides: Mapping[str, Any], modes: Mapping[str, list[str]], toml_files: list[Path]
+    table: Mapping[str, Any], overrides: Mapping[str, Any], modes: Mapping[str, list[str]], key_files: dict[str, Path]
 ) -> str:
     if "mode" in overrides:
         mode, source = overrides["mode"], "Framework(settings={'mode': ...})"
     elif os.environ.get(MODE_VARIABLE):
         mode, source = os.environ[MODE_VARIABLE], f"the environment variable {MODE_VARIABLE}"
     elif "mode" in table:
-        mode, source = table["mode"], f"spoc.mode in {toml_files[-1] if toml_files else 'spoc.toml'}"
+        mode, source = table["mode"], f"spoc.mode in {key_files['mode']}"
     else:
         return DEFAULT_MODE
     if mode not in modes:
@@ -231,6 +237,7 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
 
     toml_files = find_toml_files(base_dir)
     table: dict[str, Any] = {}
+    key_files: dict[str, Path] = {}
     for path in toml_files:
         document = _read_toml(path)
         spoc_table = document.get("spoc", {})
@@ -239,6 +246,7 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
             continue
         _check_table(spoc_table, str(path), path, problems)
         table = _merge(table, spoc_table)
+        key_files.update(dict.fromkeys(spoc_table, path))
     _check_table(overrides, "Framework(settings=...)", None, problems)
     table = _merge(table, overrides)
     installed = _installed_apps(module_settings, settings_path, problems)
@@ -251,14 +259,14 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
         raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems), key=None)
 
     modes = {**BUILTIN_MODES, **table.get("modes", {})}
-    mode = _select_mode(table, overrides, modes, toml_files)
+    mode = _select_mode(table, overrides, modes, key_files)
     per_mode: dict[str, list[str]] = table.get("apps", {})
     for listed in per_mode:
         if listed not in modes:
             raise ConfigError(
                 f"[spoc.apps] lists apps for unknown mode {listed!r}{did_you_mean(listed, modes)}; "
                 f"valid modes: {', '.join(modes)}",
-                path=toml_files[-1] if toml_files else None,
+                path=key_files.get("apps"),
                 key=f"spoc.apps.{listed}",
             )
 
@@ -276,5 +284,6 @@ def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = No
         table=table,
         module_settings=module_settings,
         toml_files=toml_files,
+        key_files=key_files,
         settings_path=settings_path,
     )

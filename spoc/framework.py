@@ -282,7 +282,8 @@ class Framework:
         """Pair each plugin's spoc_startup with its spoc_shutdown, so that shutdown mirrors startup."""
         starts = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_startup")}
         stops = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_shutdown")}
-        registered = list(self._host.records)
+        # Registered through SPOC first, in order; then any registered on the manager directly.
+        registered = {name: index for index, name in enumerate(self._host.records)}
 
         def position(name: str) -> tuple[int, int]:
             impl = starts.get(name)
@@ -291,7 +292,7 @@ class Framework:
             else:  # shutdown only: tryfirst means first at shutdown, so last at startup
                 stop = stops[name]
                 group = 2 if stop.tryfirst else 0 if stop.trylast else 1
-            return group, registered.index(name)
+            return group, registered.get(name, len(registered))
 
         for name in sorted(set(starts) | set(stops), key=position):
             start, stop = starts.get(name), stops.get(name)

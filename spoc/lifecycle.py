@@ -11,7 +11,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
 
@@ -46,13 +46,13 @@ def _refuse_awaitable(result: Any, label: str) -> None:
         raise AsyncHookError(label, where)
 
 
-def _failure(step: Step, exc: Exception, undo_errors: list[Exception]) -> SpocError:
-    """Return the error to raise for a failed step, with the undo failures attached."""
+def _raise_failure(label: str, exc: Exception, undo_errors: list[Exception]) -> NoReturn:
+    """Raise the one error that reports a failed step, with the undo failures attached."""
     if isinstance(exc, SpocError):
         # SPOC's own errors already say what, where and how; keep their type.
         exc.undo_errors = undo_errors  # type: ignore[attr-defined]
-        return exc
-    return StartupError(step.label, exc, undo_errors)
+        raise exc
+    raise StartupError(label, exc, undo_errors) from exc
 
 
 class UndoStack:
@@ -114,30 +114,36 @@ def shutdown_error(errors: list[Exception]) -> ShutdownError:
 
 
 def run_steps(steps: Iterable[Step], stack: UndoStack) -> None:
-    """Run steps in order; on failure unwind ``stack`` and raise one SpocError."""
-    for step in steps:
-        logger.debug("startup: %s", step.label)
+    """Run steps in order; on failure (of a step, or of planning the next) unwind and raise one SpocError."""
+    iterator, label = iter(steps), "planning the first step"
+    while True:
         try:
-            _refuse_awaitable(step.run(), step.label)
-        except Exception as exc:
-            error = _failure(step, exc, stack.unwind())
-            if error is exc:
-                raise
-            raise error from exc
+            step = next(iterator, None)
+            if step is None:
+                return
+            label = step.label
+            logger.debug("startup: %s", label)
+            _refuse_awaitable(step.run(), label)
+        except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
+            _raise_failure(label, exc, stack.unwind())
         stack.push(step)
+        label = f"planning the step after '{label}'"
 
 
 async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
-    """Run steps in order, awaiting coroutines; on failure unwind and raise."""
-    for step in steps:
-        logger.debug("startup: %s", step.label)
+    """Like :func:`run_steps`, awaiting the steps that return awaitables."""
+    iterator, label = iter(steps), "planning the first step"
+    while True:
         try:
+            step = next(iterator, None)
+            if step is None:
+                return
+            label = step.label
+            logger.debug("startup: %s", label)
             result = step.run()
             if inspect.isawaitable(result):
                 await result
-        except Exception as exc:
-            error = _failure(step, exc, await stack.aunwind())
-            if error is exc:
-                raise
-            raise error from exc
+        except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
+            _raise_failure(label, exc, await stack.aunwind())
         stack.push(step)
+        label = f"planning the step after '{label}'"

@@ -95,8 +95,16 @@ class PluginHost:
         try:
             self.manager.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
+            # The new plugin's spoc_add_hookspecs added a spec that an earlier plugin does not fit.
+            if self.manager.is_registered(plugin):
+                self.manager.unregister(plugin)
+            offender = next((r for r in self.records.values() if r.plugin is exc.plugin), record)
+            try:
+                self._check_arguments(offender)
+            except HookValidationError as precise:
+                raise precise from exc
             raise HookValidationError(
-                f"{record.describe()} is invalid: {exc}", plugin=name, hook="?", location="?"
+                f"{offender.describe()} is invalid: {exc}", plugin=offender.name, hook="?", location="?"
             ) from exc
         record.hooks = sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ())
         self.records[name] = record

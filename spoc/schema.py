@@ -57,6 +57,11 @@ class Schema:
             deps[kind] = list(needs)
         object.__setattr__(self, "dependencies", deps)
         for kind, hook in self.hooks.items():
+            if not isinstance(hook, Mapping):
+                raise ConfigError(
+                    f'the Schema hooks of {kind!r} must be a dict like {{"startup": f, "shutdown": g}}, got {hook!r}.',
+                    key=f"hooks.{kind}",
+                )
             for key, function in hook.items():
                 if key not in _HOOK_KEYS:
                     raise ConfigError(

@@ -94,18 +94,19 @@ def load_sections(host: PluginHost, framework: Framework, config: ProjectConfig)
                 )
             owners[name] = host.describe_impl(impl)
             models[name] = model
-    where = config.toml_files[-1] if config.toml_files else None
     sections: dict[str, Any] = {}
     for name, model in models.items():
         values = config.sections.get(name, {})
         try:
             sections[name] = model.model_validate(values)
         except Exception as exc:  # pydantic.ValidationError, without importing pydantic here
-            raise ConfigError(f"[spoc.{name}] is invalid: {exc}", path=where, key=f"spoc.{name}") from exc
+            raise ConfigError(
+                f"[spoc.{name}] is invalid: {exc}", path=config.file_of(name), key=f"spoc.{name}"
+            ) from exc
     for name in config.sections:
-        if name not in models and name != "modes":
+        if name not in models:
             warnings.warn(
-                f"[spoc.{name}] in {where} is not claimed by any loaded plugin or app and is ignored"
+                f"[spoc.{name}] in {config.file_of(name)} is not claimed by any loaded plugin or app and is ignored"
                 f"{did_you_mean(name, models)}; is its plugin installed and not blocked?",
                 SpocWarning,
                 stacklevel=3,

@@ -1,0 +1,227 @@
+"""The error tree: one base, facts as attributes, messages that say what, where and how."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import spoc
+from spoc import errors
+from spoc.errors import (
+    AppImportError,
+    AppNotFoundError,
+    AsyncHookError,
+    ConfigError,
+    CycleError,
+    DuplicateComponentError,
+    HookValidationError,
+    ModuleMissingError,
+    PluginLoadError,
+    ShutdownError,
+    SpocError,
+    SpocWarning,
+    StartupError,
+    did_you_mean,
+)
+
+APPS = Path("/project/apps")
+
+# One example of every error SPOC defines, with the facts it must carry.
+EXAMPLES: dict[type[BaseException], tuple[Callable[[], BaseException], dict[str, Any]]] = {
+    SpocError: (lambda: SpocError("something went wrong"), {}),
+    ConfigError: (
+        lambda: ConfigError("unknown key 'spoc.dbug'", path=Path("/p/spoc.toml"), key="spoc.dbug"),
+        {"path": Path("/p/spoc.toml"), "key": "spoc.dbug"},
+    ),
+    AppNotFoundError: (
+        lambda: AppNotFoundError("blgo", APPS, ["blog", "shop"]),
+        {"app": "blgo", "path": APPS / "blgo", "available": ["blog", "shop"]},
+    ),
+    AppImportError: (
+        lambda: AppImportError("blog", "apps.blog.models", APPS / "blog/models.py", ImportError("no markdown")),
+        {"app": "blog", "module": "apps.blog.models", "path": APPS / "blog/models.py"},
+    ),
+    ModuleMissingError: (
+        lambda: ModuleMissingError("blog", "views", APPS / "blog/views.py"),
+        {"app": "blog", "module": "views", "path": APPS / "blog/views.py"},
+    ),
+    CycleError: (lambda: CycleError(["views", "models", "views"]), {"cycle": ["views", "models", "views"]}),
+    DuplicateComponentError: (
+        lambda: DuplicateComponentError("models", "blog.Post", "a.py:3", "b.py:7"),
+        {"kind": "models", "name": "blog.Post", "locations": ("a.py:3", "b.py:7")},
+    ),
+    HookValidationError: (
+        lambda: HookValidationError(
+            "plugin 'timing' implements an unknown hook", plugin="timing", hook="spoc_strtup", location="t.py:4"
+        ),
+        {"plugin": "timing", "hook": "spoc_strtup", "location": "t.py:4"},
+    ),
+    PluginLoadError: (
+        lambda: PluginLoadError("timing", "spoc-timing", "1.2.0", ImportError("no module named x")),
+        {"plugin": "timing", "distribution": "spoc-timing", "version": "1.2.0"},
+    ),
+    AsyncHookError: (
+        lambda: AsyncHookError("spoc_startup of plugin 'db'", "db.py:10"),
+        {"step": "spoc_startup of plugin 'db'", "location": "db.py:10"},
+    ),
+    StartupError: (
+        lambda: StartupError("import blog.models", RuntimeError("boom"), [ValueError("undo failed")]),
+        {"step": "import blog.models"},
+    ),
+    ShutdownError: (
+        lambda: ShutdownError("2 shutdown step(s) failed", [RuntimeError("a"), ValueError("b")]),
+        {"message": "2 shutdown step(s) failed"},
+    ),
+}
+
+
+def _defined_exceptions() -> list[type[BaseException]]:
+    return [
+        value
+        for _, value in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(value, BaseException) and value.__module__ == errors.__name__
+    ]
+
+
+def test_every_error_class_is_a_spoc_error() -> None:
+    for error_class in _defined_exceptions():
+        if error_class is SpocWarning:
+            continue
+        assert issubclass(error_class, SpocError), error_class
+
+
+def test_spoc_error_is_the_public_base() -> None:
+    assert spoc.SpocError is SpocError
+    assert issubclass(SpocError, Exception)
+
+
+def test_the_warning_is_a_user_warning_not_an_error() -> None:
+    assert issubclass(SpocWarning, UserWarning)
+    assert not issubclass(SpocWarning, SpocError)
+
+
+def test_every_error_class_has_an_example_here() -> None:
+    assert set(_defined_exceptions()) - {SpocWarning} == set(EXAMPLES)
+
+
+def test_every_error_class_is_exported() -> None:
+    assert {cls.__name__ for cls in _defined_exceptions()} <= set(errors.__all__)
+
+
+@pytest.mark.parametrize("error_class", list(EXAMPLES), ids=lambda cls: cls.__name__)
+def test_error_messages_have_no_trailing_whitespace(error_class: type[BaseException]) -> None:
+    message = str(EXAMPLES[error_class][0]())
+
+    assert message
+    assert message == message.strip()
+    assert all(line == line.rstrip() for line in message.splitlines())
+
+
+@pytest.mark.parametrize("error_class", list(EXAMPLES), ids=lambda cls: cls.__name__)
+def test_errors_carry_their_facts_as_attributes(error_class: type[BaseException]) -> None:
+    make, facts = EXAMPLES[error_class]
+
+    error = make()
+
+    assert type(error) is error_class
+    for name, value in facts.items():
+        assert getattr(error, name) == value, name
+
+
+def test_a_config_error_starts_with_its_file_when_it_has_one() -> None:
+    assert str(ConfigError("bad", path=Path("/p/spoc.toml"))) == "/p/spoc.toml: bad"
+    assert str(ConfigError("bad")) == "bad"
+    assert ConfigError("bad").path is None
+    assert ConfigError("bad").key is None
+
+
+def test_app_not_found_suggests_an_app_lists_them_and_says_how_to_fix() -> None:
+    message = str(AppNotFoundError("blgo", APPS, ["blog", "shop"]))
+
+    assert f"app 'blgo' not found: expected a package at {APPS / 'blgo'}" in message
+    assert "(did you mean 'blog'?)" in message
+    assert "Apps that exist: 'blog', 'shop'" in message
+    assert "Create the folder with an __init__.py, or remove the app from the configuration" in message
+
+
+def test_app_not_found_without_any_app_says_none_exist() -> None:
+    message = str(AppNotFoundError("blog", APPS, []))
+
+    assert "did you mean" not in message
+    assert "Apps that exist: none." in message
+
+
+def test_app_import_error_names_the_module_the_file_and_the_cause() -> None:
+    message = str(AppImportError("blog", "apps.blog.models", APPS / "blog/models.py", ImportError("no markdown")))
+
+    assert f"importing 'apps.blog.models' of app 'blog' ({APPS / 'blog/models.py'}) failed" in message
+    assert "ImportError: no markdown" in message
+
+
+def test_module_missing_names_the_expected_file_and_the_loose_option() -> None:
+    message = str(ModuleMissingError("blog", "views", APPS / "blog/views.py"))
+
+    assert f"app 'blog' has no 'views' module: expected {APPS / 'blog/views.py'}" in message
+    assert f"{APPS / 'blog/views'}/__init__.py" in message
+    assert "strict=False" in message
+
+
+def test_a_cycle_error_reads_the_cycle_and_says_what_to_remove() -> None:
+    message = str(CycleError(["views", "models", "views"]))
+
+    assert "cycle: views -> models -> views." in message
+    assert "Remove one of these dependencies" in message
+
+
+def test_a_plugin_load_error_names_the_distribution_and_every_way_to_disable_it() -> None:
+    message = str(PluginLoadError("timing", "spoc-timing", "1.2.0", ImportError("no module named x")))
+
+    assert "plugin 'timing' from spoc-timing 1.2.0 failed to load: ImportError: no module named x" in message
+    assert "disable_plugins = ['timing']" in message
+    assert "-p no:timing" in message
+    assert "SPOC_DISABLE_PLUGIN_AUTOLOAD=1" in message
+
+
+def test_an_async_hook_error_says_to_use_the_async_lifecycle() -> None:
+    message = str(AsyncHookError("spoc_startup of plugin 'db'", "db.py:10"))
+
+    assert "spoc_startup of plugin 'db' is an async function (db.py:10)" in message
+    assert "await fw.astartup()" in message
+
+
+def test_a_startup_error_names_the_step_the_cause_and_failed_undos() -> None:
+    error = StartupError("import blog.models", RuntimeError("boom"), [ValueError("undo failed")])
+
+    message = str(error)
+    assert "startup failed at step 'import blog.models': RuntimeError: boom" in message
+    assert "Undoing the earlier steps also failed 1 time(s): undo failed" in message
+    assert [str(undo) for undo in error.undo_errors] == ["undo failed"]
+
+
+def test_a_shutdown_error_is_an_exception_group_that_keeps_its_type_when_split() -> None:
+    error = ShutdownError("2 shutdown step(s) failed", [RuntimeError("a"), ValueError("b")])
+
+    assert isinstance(error, SpocError)
+    assert [str(exc) for exc in error.exceptions] == ["a", "b"]
+    values = error.subgroup(ValueError)
+    assert isinstance(values, ShutdownError)
+    assert [str(exc) for exc in values.exceptions] == ["b"]
+    assert values.message == "2 shutdown step(s) failed"
+
+
+def test_did_you_mean_suggests_the_closest_choice() -> None:
+    assert did_you_mean("modles", ["models", "views"]) == " (did you mean 'models'?)"
+
+
+def test_did_you_mean_is_empty_when_nothing_is_close() -> None:
+    assert did_you_mean("zzz", ["models", "views"]) == ""
+    assert did_you_mean("models", []) == ""
+
+
+def test_did_you_mean_accepts_any_iterable_of_choices() -> None:
+    assert did_you_mean("debg", {"debug": 1, "mode": 2}) == " (did you mean 'debug'?)"
+    assert did_you_mean("mdoe", (key for key in ("mode", "apps"))) == " (did you mean 'mode'?)"
