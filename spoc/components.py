@@ -42,7 +42,8 @@ class ComponentInfo:
 
 def get_info(obj: object) -> ComponentInfo | None:
     """Return the component information of ``obj``, or ``None`` if it is not tagged."""
-    info = getattr(obj, INFO_ATTRIBUTE, None)
+    # A class's own namespace only: a subclass of a component is not a component.
+    info = vars(obj).get(INFO_ATTRIBUTE) if isinstance(obj, type) else getattr(obj, INFO_ATTRIBUTE, None)
     return info if isinstance(info, ComponentInfo) else None
 
 

@@ -109,11 +109,12 @@ class ModuleMissingError(SpocError):
 class CycleError(SpocError):
     """The Schema's module dependencies form a cycle."""
 
-    def __init__(self, cycle: Sequence[str]) -> None:
+    def __init__(self, cycle: Sequence[str], where: str = "the Schema's dependencies") -> None:
         self.cycle = list(cycle)
+        self.where = where
         chain = " -> ".join(self.cycle)
         super().__init__(
-            f"the Schema's dependencies form a cycle: {chain}. "
+            f"the module dependencies form a cycle: {chain} (declared in {where}). "
             "Remove one of these dependencies so that the modules can be imported in order."
         )
 

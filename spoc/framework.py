@@ -80,10 +80,14 @@ class Framework:
         self.base_dir = Path(base_dir).resolve()
         self.strict = strict
         self.config: ProjectConfig = load_project_config(self.base_dir, settings)
-        self.schema = schema if schema is not None else Schema.from_table(self.config.table.get("schema", {}))
+        if schema is not None:
+            self.schema, declared = schema, "Schema(dependencies=...) in code"
+        else:
+            self.schema = Schema.from_table(self.config.table.get("schema", {}))
+            declared = f"[spoc.schema.dependencies] of {self.config.file_of('schema')}"
         self.installed_apps: list[str] = self.config.app_names
         # Ordering first: a cycle is reported before anything is imported.
-        self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps)
+        self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps, declared)
         self._loader = AppLoader(self.base_dir)
         self._loader.check_apps(self.installed_apps)
 
@@ -170,6 +174,7 @@ class Framework:
         if self._started:
             return self
         self._refuse_async()
+        self._loader.bind()
         run_steps(self._startup_steps(), self._stack)
         self._started = True
         logger.info("started %d module(s) of %d app(s)", len(self.modules), len(self.installed_apps))
@@ -193,6 +198,7 @@ class Framework:
         """Like :meth:`startup`, awaiting ``async def`` implementations."""
         if self._started:
             return self
+        self._loader.bind()
         await run_steps_async(self._startup_steps(), self._stack)
         self._started = True
         return self
@@ -308,17 +314,14 @@ class Framework:
         if module is None:
             return
         name = f"{APPS_PACKAGE}.{node.app}.{node.kind}"
-        if self._host.holds_hookimpls(module):
-            self._host.register(module, name, "module")
-            try:
-                self._host.check_unknown_hooks([name])
-            except SpocError:
-                self._host.unregister(name)
-                raise
         try:
+            if self._host.holds_hookimpls(module):
+                self._host.register(module, name, "module")
+                self._host.check_unknown_hooks([name])
             self.components.collect(node.app, node.kind, module)
         except SpocError:
             self._host.unregister(name)
+            self._loader.forget(node.app, node.kind)
             raise
         self.modules[node.label] = module
 
@@ -328,6 +331,7 @@ class Framework:
             return
         self._host.unregister(f"{APPS_PACKAGE}.{node.app}.{node.kind}")
         self.components.remove_module(node.kind, module)
+        self._loader.forget(node.app, node.kind)
 
     def __repr__(self) -> str:
         state = "started" if self._started else "stopped"

@@ -32,6 +32,8 @@ class AppLoader:
     def __init__(self, base_dir: Path) -> None:
         self.base_dir = base_dir
         self.apps_dir = base_dir / APPS_PACKAGE
+        self._imported: set[str] = set()
+        self._packages: dict[str, ModuleType] = {}
 
     def available_apps(self) -> list[str]:
         """Return the app folders under ``apps/``, sorted."""
@@ -58,6 +60,8 @@ class AppLoader:
 
     def bind(self) -> None:
         """Make ``import apps.x`` resolve inside this project, and its root importable."""
+        # Files written since the last import (a fixed module, a new app) must be seen.
+        importlib.invalidate_caches()
         root = str(self.base_dir)
         if root in sys.path:
             sys.path.remove(root)
@@ -67,6 +71,7 @@ class AppLoader:
             return
         for name in [n for n in sys.modules if n == APPS_PACKAGE or n.startswith(APPS_PACKAGE + ".")]:
             del sys.modules[name]
+        self._imported.clear()
         init = self.apps_dir / "__init__.py"
         if init.is_file():
             spec = importlib.util.spec_from_file_location(
@@ -85,14 +90,21 @@ class AppLoader:
             except BaseException:
                 del sys.modules[APPS_PACKAGE]
                 raise
+        # Another project held the name meanwhile: this one's app packages come back as
+        # they were imported (their hookimpls are registered), not executed again.
+        for app, app_package in self._packages.items():
+            sys.modules[app_package.__name__] = app_package
+            setattr(package, app, app_package)
 
     def import_app(self, app: str) -> ModuleType:
         """Import an app's package (``apps/<app>/__init__.py``)."""
         name = f"{APPS_PACKAGE}.{app}"
         try:
-            return importlib.import_module(name)
+            package = importlib.import_module(name)
         except Exception as exc:
             raise AppImportError(app, name, self.apps_dir / app / "__init__.py", exc) from exc
+        self._packages[app] = package
+        return package
 
     def import_module(self, app: str, kind: str, *, strict: bool) -> ModuleType | None:
         """Import ``app``'s ``kind`` module; ``None`` if it is missing and not ``strict``.
@@ -109,7 +121,24 @@ class AppLoader:
             logger.info("skipping %s.%s: %s does not exist (strict=False)", app, kind, expected)
             return None
         name = f"{APPS_PACKAGE}.{app}.{kind}"
+        fresh = name not in sys.modules
         try:
-            return importlib.import_module(name)
+            module = importlib.import_module(name)
         except Exception as exc:
             raise AppImportError(app, name, path, exc) from exc
+        if fresh:
+            self._imported.add(name)
+        return module
+
+    def forget(self, app: str, kind: str) -> None:
+        """Drop a module this loader imported from ``sys.modules``.
+
+        Undoing an import this way means the next startup runs the module's
+        current code: fix a file after a failed startup, and start again.
+        """
+        name = f"{APPS_PACKAGE}.{app}.{kind}"
+        if name not in self._imported:
+            return
+        self._imported.discard(name)
+        for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
+            del sys.modules[key]

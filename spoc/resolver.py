@@ -31,11 +31,15 @@ class ModuleNode:
         return f"{self.app}.{self.kind}"
 
 
-def kind_order(schema: Schema) -> list[str]:
+def kind_order(schema: Schema, where: str = "Schema(dependencies=...)") -> list[str]:
     """Return the Schema's module kinds in dependency order.
 
     A kind that is only named as a dependency is ordered too, after the listed
     kinds it does not need.
+
+    Args:
+        schema: the module kinds and their dependencies.
+        where: where the dependencies were declared, for the cycle error.
 
     Raises:
         CycleError: the dependencies form a cycle; it lists the cycle.
@@ -55,7 +59,7 @@ def kind_order(schema: Schema) -> list[str]:
     except graphlib.CycleError as exc:
         # graphlib walks edges from a dependency to its dependant; reversed, the
         # chain reads "views -> models -> views": views needs models, which needs views.
-        raise CycleError(list(reversed(exc.args[1]))) from None
+        raise CycleError(list(reversed(exc.args[1])), where) from None
 
     ordered: list[str] = []
     ready: list[tuple[int, str]] = []
@@ -68,6 +72,12 @@ def kind_order(schema: Schema) -> list[str]:
     return ordered
 
 
-def import_order(schema: Schema, apps: Sequence[str]) -> list[ModuleNode]:
-    """Return every ``app.kind`` node in import order: kinds first, then apps."""
-    return [ModuleNode(app, kind) for kind in kind_order(schema) for app in apps]
+def import_order(schema: Schema, apps: Sequence[str], where: str = "Schema(dependencies=...)") -> list[ModuleNode]:
+    """Return every ``app.kind`` node in import order: kinds first, then apps.
+
+    Args:
+        schema: the module kinds and their dependencies.
+        apps: the apps in load order.
+        where: where the dependencies were declared, for the cycle error.
+    """
+    return [ModuleNode(app, kind) for kind in kind_order(schema, where) for app in apps]

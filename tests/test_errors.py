@@ -171,9 +171,9 @@ def test_module_missing_names_the_expected_file_and_the_loose_option() -> None:
 
 
 def test_a_cycle_error_reads_the_cycle_and_says_what_to_remove() -> None:
-    message = str(CycleError(["views", "models", "views"]))
+    message = str(CycleError(["views", "models", "views"], "Schema(dependencies=...) in code"))
 
-    assert "cycle: views -> models -> views." in message
+    assert "cycle: views -> models -> views (declared in Schema(dependencies=...) in code)." in message
     assert "Remove one of these dependencies" in message
 
 
