@@ -57,7 +57,7 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         app_names = apps if apps is not None else []
         if toml is None:
             listed = ", ".join(f'"{app}"' for app in app_names)
-            toml = f"[spoc]\nmode = \"production\"\n\n[spoc.apps]\nproduction = [{listed}]\n"
+            toml = f'[spoc]\nmode = "production"\n\n[spoc.apps]\nproduction = [{listed}]\n'
         all_files = {"config/spoc.toml": toml}
         all_files.update({f"apps/{app}/__init__.py": "" for app in app_names})
         all_files.update(files or {})
