@@ -137,13 +137,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML: {exc}. Fix the syntax at that line.", path=path) from exc
 
 
-def _line_of(path: Path, key: str) -> str:
-    """Return ``:LINE`` of the first ``key =`` in a TOML file, or nothing."""
+def _line_number(path: Path, key: str) -> int | None:
+    """Return the line of the first ``key =`` in a TOML file (tomllib does not give it)."""
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if pattern.match(line):
-            return f":{number}"
-    return ""
+            return number
+    return None
+
+
+def _line_of(path: Path, key: str) -> str:
+    """Return ``:LINE`` of the first ``key =`` in a TOML file, or nothing."""
+    number = _line_number(path, key)
+    return f":{number}" if number else ""
 
 
 def _load_settings_module(path: Path) -> dict[str, Any]:
@@ -202,18 +208,22 @@ def _installed_apps(module_settings: Mapping[str, Any], path: Path | None, probl
 def _select_mode(
     table: Mapping[str, Any], overrides: Mapping[str, Any], modes: Mapping[str, list[str]], key_files: dict[str, Path]
 ) -> str:
+    source_file: Path | None = None
     if "mode" in overrides:
         mode, source = overrides["mode"], "Framework(settings={'mode': ...})"
     elif os.environ.get(MODE_VARIABLE):
         mode, source = os.environ[MODE_VARIABLE], f"the environment variable {MODE_VARIABLE}"
     elif "mode" in table:
-        mode, source = table["mode"], f"spoc.mode in {key_files['mode']}"
+        source_file = key_files["mode"]
+        mode, source = table["mode"], "spoc.mode"
     else:
         return DEFAULT_MODE
     if mode not in modes:
         raise ConfigError(
             f"unknown mode {mode!r} (from {source}){did_you_mean(str(mode), modes)}; "
             f"valid modes: {', '.join(modes)}. Declare others under [spoc.modes].",
+            path=source_file,
+            line=_line_number(source_file, "mode") if source_file else None,
             key="spoc.mode",
         )
     return str(mode)

@@ -55,12 +55,16 @@ class ConfigError(SpocError):
     Attributes:
         path: the file the value came from, or ``None`` for code or variables.
         key: the dotted key that is wrong, e.g. ``spoc.mode``.
+        line: the line of ``path`` where the key is, when known.
     """
 
-    def __init__(self, message: str, *, path: Path | None = None, key: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: Path | None = None, key: str | None = None, line: int | None = None
+    ) -> None:
         self.path = path
         self.key = key
-        where = f"{path}: " if path is not None else ""
+        self.line = line
+        where = "" if path is None else f"{path}:{line}: " if line else f"{path}: "
         super().__init__(f"{where}{message}")
 
 
@@ -188,7 +192,7 @@ class StartupError(SpocError):
                 str(err) for err in self.undo_errors
             )
         super().__init__(
-            f"startup failed at step '{step}': {type(cause).__name__}: {cause}. "
+            f"startup failed at step `{step}`: {type(cause).__name__}: {cause}. "
             f"Every step already done was undone in reverse order.{extra}"
         )
 

@@ -111,8 +111,7 @@ class Framework:
         self._host.check_unknown_hooks()
 
         self.components = ComponentRegistry()
-        for kind in self.schema.modules:
-            self.components.add_kind(kind)
+        self._reset_components()
         self.modules: dict[str, ModuleType] = {}
         self._stack = UndoStack()
         self._started = False
@@ -229,6 +228,11 @@ class Framework:
     ) -> None:
         await self.ashutdown()
 
+    def _reset_components(self) -> None:
+        self.components.clear()
+        for kind in self.schema.modules:
+            self.components.add_kind(kind)
+
     def _finish_shutdown(self) -> None:
         self._started = False
         self.modules.clear()
@@ -247,6 +251,8 @@ class Framework:
 
     def _startup_steps(self) -> Iterator[Step]:
         """Yield every startup step in order; later steps see what earlier ones did."""
+        # Undone last: whatever hooks added to the registry goes with the rest.
+        yield Step("prepare the component registry", _nothing, self._reset_components, "clear the component registry")
         for node in self._nodes:
             yield Step(
                 f"import {node.label}",

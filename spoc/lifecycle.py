@@ -79,7 +79,7 @@ class UndoStack:
             try:
                 _refuse_awaitable(step.undo(), step.undo_label)
             except Exception as exc:  # noqa: BLE001 - every undo step must run
-                logger.error("shutdown step '%s' failed: %s", step.undo_label, exc)
+                logger.error("shutdown step `%s` failed: %s", step.undo_label, exc)
                 errors.append(_annotate(step, exc))
         return errors
 
@@ -95,14 +95,14 @@ class UndoStack:
                 if inspect.isawaitable(result):
                     await result
             except Exception as exc:  # noqa: BLE001 - every undo step must run
-                logger.error("shutdown step '%s' failed: %s", step.undo_label, exc)
+                logger.error("shutdown step `%s` failed: %s", step.undo_label, exc)
                 errors.append(_annotate(step, exc))
         return errors
 
 
 def _annotate(step: Step, exc: Exception) -> Exception:
     if not isinstance(exc, SpocError):
-        wrapped = SpocError(f"shutdown step '{step.undo_label}' failed: {type(exc).__name__}: {exc}")
+        wrapped = SpocError(f"shutdown step `{step.undo_label}` failed: {type(exc).__name__}: {exc}")
         wrapped.__cause__ = exc
         return wrapped
     return exc
@@ -127,7 +127,7 @@ def run_steps(steps: Iterable[Step], stack: UndoStack) -> None:
         except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
             _raise_failure(label, exc, stack.unwind())
         stack.push(step)
-        label = f"planning the step after '{label}'"
+        label = f"planning the step after `{label}`"
 
 
 async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
@@ -146,4 +146,4 @@ async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
         except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
             _raise_failure(label, exc, await stack.aunwind())
         stack.push(step)
-        label = f"planning the step after '{label}'"
+        label = f"planning the step after `{label}`"

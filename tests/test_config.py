@@ -184,7 +184,7 @@ def test_an_unknown_mode_from_spoc_toml_names_the_file_that_set_it(make_project:
         load_project_config(root)
 
     message = str(caught.value)
-    assert f"unknown mode 'staging-eu' (from spoc.mode in {root / 'spoc.toml'})" in message
+    assert f"{root / 'spoc.toml'}:2: unknown mode 'staging-eu' (from spoc.mode)" in message
     assert "(did you mean 'staging'?)" in message
 
 

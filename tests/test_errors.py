@@ -197,7 +197,7 @@ def test_a_startup_error_names_the_step_the_cause_and_failed_undos() -> None:
     error = StartupError("import blog.models", RuntimeError("boom"), [ValueError("undo failed")])
 
     message = str(error)
-    assert "startup failed at step 'import blog.models': RuntimeError: boom" in message
+    assert "startup failed at step `import blog.models`: RuntimeError: boom" in message
     assert "Undoing the earlier steps also failed 1 time(s): undo failed" in message
     assert [str(undo) for undo in error.undo_errors] == ["undo failed"]
 

@@ -680,7 +680,7 @@ def test_a_failing_initialize_names_the_step_chains_the_cause_and_undoes_earlier
         fw.startup()
 
     assert info.value.step == "blog.views.initialize()"
-    assert "startup failed at step 'blog.views.initialize()'" in str(info.value)
+    assert "startup failed at step `blog.views.initialize()`" in str(info.value)
     assert "RuntimeError: blog.views.initialize failed on purpose" in str(info.value)
     assert isinstance(info.value.__cause__, RuntimeError)
     assert rec.calls == [
@@ -821,6 +821,27 @@ def test_two_frameworks_of_different_projects_take_turns_in_one_process(tmp_path
 
     assert rec.calls.count("import blog.models") == 2 and rec.calls.count("import shop.models") == 1
     one.shutdown()
+
+
+def test_components_added_by_spoc_register_components_go_at_shutdown_so_a_restart_works(
+    make_project: ProjectFactory,
+) -> None:
+    class Registrar:
+        @spoc.hookimpl
+        def spoc_register_components(self, framework: Framework) -> None:
+            framework.components.add("handlers", "extra.handler", lambda: "fresh each time")
+
+    fw = Framework(make_project(apps=[]), Schema(modules=["models"]), plugins=[Registrar()])
+
+    fw.startup()
+    assert fw.invoke("handlers", "extra.handler") == "fresh each time"
+    fw.shutdown()
+    assert fw.get_component("handlers", "extra.handler") is None
+    assert list(fw.components) == ["models"]
+
+    fw.startup()
+    assert fw.invoke("handlers", "extra.handler") == "fresh each time"
+    fw.shutdown()
 
 
 # -- shutdown -------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_a_failing_step_unwinds_the_done_steps_in_reverse_and_names_the_step() -
 
     assert calls == ["a", "b", "c", "undo b", "undo a"]
     assert info.value.step == "c"
-    assert "startup failed at step 'c'" in str(info.value)
+    assert "startup failed at step `c`" in str(info.value)
     assert "RuntimeError: c broke" in str(info.value)
     assert "undone in reverse order" in str(info.value)
     assert isinstance(info.value.__cause__, RuntimeError)
@@ -105,8 +105,8 @@ def test_every_undo_step_runs_even_when_several_fail() -> None:
 
     assert calls[3:] == ["undo c", "undo b", "undo a"]
     assert [str(error) for error in errors] == [
-        "shutdown step 'undo c' failed: RuntimeError: undo c broke",
-        "shutdown step 'undo a' failed: RuntimeError: undo a broke",
+        "shutdown step `undo c` failed: RuntimeError: undo c broke",
+        "shutdown step `undo a` failed: RuntimeError: undo a broke",
     ]
     assert all(isinstance(error, SpocError) for error in errors)
     assert [str(error.__cause__) for error in errors] == ["undo c broke", "undo a broke"]
@@ -133,7 +133,7 @@ def test_undo_failures_of_a_failed_startup_are_attached_to_the_startup_error() -
 
     assert calls == ["a", "b", "undo a"]
     assert [str(error) for error in info.value.undo_errors] == [
-        "shutdown step 'undo a' failed: RuntimeError: undo a broke"
+        "shutdown step `undo a` failed: RuntimeError: undo a broke"
     ]
     assert "Undoing the earlier steps also failed 1 time(s)" in str(info.value)
 
@@ -228,8 +228,8 @@ def test_async_unwind_runs_every_undo_step_and_collects_the_failures() -> None:
 
     assert calls == ["undo c", "undo b", "undo a"]
     assert [str(error) for error in errors] == [
-        "shutdown step 'undo b' failed: RuntimeError: undo b broke",
-        "shutdown step 'undo a' failed: RuntimeError: undo a broke",
+        "shutdown step `undo b` failed: RuntimeError: undo b broke",
+        "shutdown step `undo a` failed: RuntimeError: undo a broke",
     ]
 
 

@@ -407,9 +407,9 @@ def test_failing_spoc_startup_undoes_started_apps_and_modules_in_reverse(
     ]
     kind, message, cause, started = output[16:]
     assert kind == "StartupError"
-    assert "startup failed at step 'spoc_startup of" in message
+    assert "startup failed at step `spoc_startup of" in message
     assert "'apps.shop'" in message
-    assert re.search(rf"{re.escape(str(project / 'apps' / 'shop' / '__init__.py'))}:\d+'", message)
+    assert re.search(rf"{re.escape(str(project / 'apps' / 'shop' / '__init__.py'))}:\d+`", message)
     assert "RuntimeError: payment gateway unreachable" in message
     assert "undone in reverse order" in message
     assert cause == "cause: RuntimeError payment gateway unreachable"

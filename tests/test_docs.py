@@ -1,0 +1,369 @@
+"""The documentation cannot rot: hooks and errors are documented, examples run."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_files
+
+from spoc import errors, hookspecs
+from spoc.errors import (
+    AppImportError,
+    AppNotFoundError,
+    AsyncHookError,
+    ConfigError,
+    CycleError,
+    DuplicateComponentError,
+    HookValidationError,
+    ModuleMissingError,
+    PluginLoadError,
+    ShutdownError,
+    SpocError,
+    SpocWarning,
+    StartupError,
+)
+from spoc.framework import Framework, Schema
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+# The error messages in the docs were produced by a project in this folder.
+DOCS_PROJECT = "/srv/my_project"
+
+FENCE = re.compile(r"^(```+)\s*([\w+-]*)")
+FILE_BLOCK = re.compile(r"<!-- file: (?P<path>[^ ]+) -->\n```\w*\n(?P<text>.*?)^```$", re.DOTALL | re.MULTILINE)
+OUTPUT_BLOCK = re.compile(r"<!-- output -->\n```\w*\n(?P<text>.*?)^```$", re.DOTALL | re.MULTILINE)
+
+HOOK_NAMES = sorted(name for name, obj in vars(hookspecs).items() if name.startswith("spoc_") and callable(obj))
+ERROR_CLASSES = sorted(name for name in errors.__all__ if isinstance(getattr(errors, name), type))
+
+
+def read_page(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def headings(text: str) -> list[str]:
+    """Return the Markdown headings outside fenced code, without ``#`` marks and backticks."""
+    found: list[str] = []
+    fence: str | None = None
+    for line in text.splitlines():
+        match = FENCE.match(line)
+        if match:
+            if fence is None:
+                fence = match.group(1)
+            elif line.strip() == fence:
+                fence = None
+            continue
+        if fence is None and line.startswith("#"):
+            found.append(line.lstrip("#").strip().replace("`", ""))
+    return found
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    """Return the contents of the fenced blocks of one language."""
+    blocks: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        match = FENCE.match(line)
+        if current is None and match and match.group(2) == language:
+            current = []
+        elif current is not None and line.strip().startswith("```"):
+            blocks.append("\n".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def spec_signature(name: str) -> str:
+    parameters = inspect.signature(getattr(hookspecs, name)).parameters
+    return f"{name}({', '.join(parameters)})"
+
+
+def test_hookspecs_are_found() -> None:
+    assert "spoc_startup" in HOOK_NAMES
+    assert "spoc_invoke" in HOOK_NAMES
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_has_a_section_headed_by_its_exact_signature(name: str) -> None:
+    sections = [heading for heading in headings(read_page("hooks.md")) if f"{name}(" in heading]
+    assert sections, f"docs/hooks.md has no section for the hook {name}; add '## `{spec_signature(name)}`'"
+    assert len(sections) == 1, f"docs/hooks.md has {len(sections)} sections for {name}: {sections}"
+    assert spec_signature(name) in sections[0], (
+        f"the heading {sections[0]!r} in docs/hooks.md does not match the spec {spec_signature(name)}"
+    )
+
+
+def test_every_hook_section_names_an_existing_hook() -> None:
+    documented = {
+        match.group(1) for heading in headings(read_page("hooks.md")) if (match := re.match(r"(\w+)\(", heading))
+    }
+    assert documented - set(HOOK_NAMES) == set(), "docs/hooks.md documents hooks that spoc/hookspecs.py lacks"
+
+
+def test_error_classes_are_found() -> None:
+    assert "SpocError" in ERROR_CLASSES
+    assert "did_you_mean" not in ERROR_CLASSES
+
+
+@pytest.mark.parametrize("name", ERROR_CLASSES)
+def test_every_error_class_has_a_heading(name: str) -> None:
+    assert name in headings(read_page("errors.md")), f"docs/errors.md has no '## `{name}`' section"
+
+
+def test_every_error_section_names_an_exported_class() -> None:
+    text = read_page("errors.md")
+    second_level = [line[3:].strip().replace("`", "") for line in text.splitlines() if line.startswith("## ")]
+    assert set(second_level) - set(ERROR_CLASSES) == set(), "docs/errors.md documents classes spoc.errors lacks"
+
+
+@pytest.mark.parametrize("page", sorted(path.name for path in DOCS.glob("*.md")))
+def test_python_examples_are_valid_python(page: str) -> None:
+    for block in code_blocks(read_page(page), "python"):
+        try:
+            ast.parse(block)
+        except SyntaxError as exc:  # pragma: no cover - the message is the point
+            pytest.fail(f"docs/{page}: a python block does not parse: {exc}\n{block}")
+
+
+def test_getting_started_example_runs_and_prints_what_the_page_shows(tmp_path: Path) -> None:
+    text = read_page("getting-started.md")
+    files = {match["path"]: match["text"] for match in FILE_BLOCK.finditer(text)}
+    outputs = [match["text"] for match in OUTPUT_BLOCK.finditer(text)]
+    assert {"main.py", "config/spoc.toml"} <= set(files), f"marked files: {sorted(files)}"
+    assert len(outputs) == 1, "getting-started.md needs exactly one '<!-- output -->' block"
+
+    project = tmp_path / "my_project"
+    for relative, content in files.items():
+        path = project / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    # A reader's environment: no SPOC_* variables (conftest) and no installed entry-point plugins.
+    env = {**os.environ, "SPOC_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run(
+        [sys.executable, "main.py"], cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert result.returncode == 0, f"main.py failed:\n{result.stderr}"
+    assert result.stdout == outputs[0], f"stdout differs from the page:\n{result.stdout}"
+
+
+# -- the error messages quoted in the docs are the ones SPOC prints ------------------------
+
+TOML = '[spoc]\nmode = "production"\n\n[spoc.apps]\nproduction = ["blog"]\n'
+HOOK = "import spoc\n\n\n@spoc.hookimpl\n"
+SCHEMA = Schema(modules=["models", "views"], dependencies={"views": ["models"]})
+EMPTY_MODULES = {"apps/blog/models.py": "", "apps/blog/views.py": ""}
+CYCLE = Schema(modules=["models", "views"], dependencies={"views": ["models"], "models": ["views"]})
+
+
+def _construct(project: Path) -> Any:
+    return Framework(project, SCHEMA)
+
+
+def _start(project: Path) -> Any:
+    return Framework(project, SCHEMA).startup()
+
+
+# name: (error class, files over TOML and an empty app package, what raises, environment variables)
+ERROR_SCENARIOS: dict[str, tuple[type[BaseException], dict[str, str], Callable[[Path], Any], dict[str, str]]] = {
+    "invoke an unknown component": (
+        SpocError,
+        {
+            "apps/blog/models.py": "",
+            "apps/blog/views.py": "from spoc import component\n\n\n@component\ndef latest(): ...\n",
+        },
+        lambda project: _start(project).invoke("views", "blog.lates"),
+        {},
+    ),
+    "unknown mode in spoc.toml": (
+        ConfigError,
+        {"config/spoc.toml": TOML.replace('mode = "production"', 'mode = "prod"')},
+        _construct,
+        {},
+    ),
+    "unknown mode in SPOC_MODE": (ConfigError, {}, _construct, {"SPOC_MODE": "prod"}),
+    "two problems in spoc.toml": (
+        ConfigError,
+        {"config/spoc.toml": '[spoc]\nmode = "production"\ndebg = true\napps = ["blog"]\n'},
+        _construct,
+        {},
+    ),
+    "configured plugin that cannot be imported": (
+        ConfigError,
+        {},
+        lambda project: Framework(project, SCHEMA, settings={"plugins": {"middleware": ["my_project.audit"]}}),
+        {},
+    ),
+    "app without a folder": (
+        AppNotFoundError,
+        {"config/spoc.toml": TOML.replace('["blog"]', '["blgo"]')},
+        _construct,
+        {},
+    ),
+    "module that fails to import": (AppImportError, {"apps/blog/models.py": "import missing_pkg\n"}, _start, {}),
+    "missing module": (ModuleMissingError, {"apps/blog/models.py": ""}, _start, {}),
+    "dependency cycle": (CycleError, {}, lambda project: Framework(project, CYCLE), {}),
+    "duplicate component": (
+        DuplicateComponentError,
+        {
+            # Tagged by calls, not decorators: Python 3.10 puts a decorator's call on the def line.
+            "apps/blog/models.py": (
+                "from spoc import component\ndef publish(post): ...\n\ncomponent(publish)\n\n"
+                "def publish(post, when): ...\n\ncomponent(publish)\n"
+            ),
+            "apps/blog/views.py": "",
+        },
+        _start,
+        {},
+    ),
+    "unknown hook": (
+        HookValidationError,
+        {"apps/blog/__init__.py": HOOK + "def spoc_strtup(framework): ...\n"},
+        _construct,
+        {},
+    ),
+    "unknown hook argument": (
+        HookValidationError,
+        {"apps/blog/__init__.py": HOOK + "def spoc_startup(framework, config): ...\n"},
+        _construct,
+        {},
+    ),
+    "async hook in the sync lifecycle": (
+        AsyncHookError,
+        {"apps/blog/__init__.py": HOOK + "async def spoc_startup(framework): ...\n", **EMPTY_MODULES},
+        _start,
+        {},
+    ),
+    "failing spoc_startup": (
+        StartupError,
+        {
+            "apps/blog/__init__.py": HOOK
+            + "def spoc_startup(framework):\n    raise RuntimeError('database is down')\n",
+            **EMPTY_MODULES,
+        },
+        _start,
+        {},
+    ),
+    "failing initialize and teardown": (
+        StartupError,
+        {
+            "apps/blog/models.py": "def teardown():\n    raise OSError('disk full')\n",
+            "apps/blog/views.py": "def initialize():\n    raise ValueError('bad view')\n",
+        },
+        _start,
+        {},
+    ),
+    "failing spoc_shutdown": (
+        ShutdownError,
+        {
+            "apps/blog/__init__.py": HOOK
+            + "def spoc_shutdown(framework):\n    raise RuntimeError('cannot close the pool')\n",
+            **EMPTY_MODULES,
+        },
+        lambda project: _start(project).shutdown(),
+        {},
+    ),
+}
+
+
+def _all_docs() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in sorted(DOCS.glob("*.md")))
+
+
+def _quoted(exc: BaseException, project: Path) -> list[str]:
+    """Return how the docs quote ``exc`` (and each error of a group): ``module.Class: message``."""
+    found = [exc, *getattr(exc, "exceptions", ())]
+    return [f"{type(e).__module__}.{type(e).__name__}: {e}".replace(str(project), DOCS_PROJECT) for e in found]
+
+
+@pytest.fixture
+def docs_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder; installed entry-point plugins stay out of the messages."""
+    monkeypatch.setenv("SPOC_DISABLE_PLUGIN_AUTOLOAD", "1")
+    return tmp_path.resolve() / "my_project"
+
+
+@pytest.mark.parametrize("scenario", sorted(ERROR_SCENARIOS))
+def test_error_messages_in_the_docs_are_what_spoc_raises(
+    scenario: str, docs_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    error_class, files, action, environment = ERROR_SCENARIOS[scenario]
+    write_files(docs_project, {"config/spoc.toml": TOML, "apps/blog/__init__.py": "", **files})
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(error_class) as info:
+        action(docs_project)
+
+    docs = _all_docs()
+    for message in _quoted(info.value, docs_project):
+        assert message in docs, f"the docs do not quote this {scenario} message:\n{message}"
+
+
+def test_plugin_load_error_message_in_the_docs(docs_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = docs_project.parent / "site"
+    write_files(
+        site,
+        {
+            "spoc_timing-1.2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: spoc-timing\nVersion: 1.2.0\n",
+            "spoc_timing-1.2.0.dist-info/entry_points.txt": "[spoc.plugins]\ntiming = spoc_timing\n",
+            "spoc_timing.py": "import not_installed_dependency\n",
+        },
+    )
+    write_files(docs_project, {"config/spoc.toml": TOML, "apps/blog/__init__.py": ""})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("SPOC_LOAD_PLUGINS", "timing")
+
+    with pytest.raises(PluginLoadError) as info:
+        Framework(docs_project, SCHEMA)
+
+    assert _quoted(info.value, docs_project)[0] in _all_docs()
+
+
+def test_spoc_warning_message_in_the_docs(docs_project: Path) -> None:
+    write_files(
+        docs_project, {"config/spoc.toml": TOML + "\n[spoc.timing]\nslow_ms = 250\n", "apps/blog/__init__.py": ""}
+    )
+
+    with pytest.warns(SpocWarning) as record:
+        Framework(docs_project, SCHEMA)
+
+    message = f"SpocWarning: {record[0].message}".replace(str(docs_project), DOCS_PROJECT)
+    assert message in _all_docs()
+
+
+def test_unknown_component_type_message_in_the_docs() -> None:
+    from spoc import Components
+
+    with pytest.raises(SpocError) as info:
+        Components("model").register("modle")
+
+    assert str(info.value) in read_page("components.md")
+
+
+def test_app_load_order_example_matches_the_command_line(
+    docs_project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spoc.cli import main
+
+    toml = (
+        '[spoc]\nmode = "development"\n\n[spoc.apps]\n'
+        'production = ["core"]\nstaging = ["shop"]\ndevelopment = ["debugbar"]\n'
+    )
+    files = {"config/spoc.toml": toml, "config/settings.py": 'INSTALLED_APPS = ["shop", "auth"]\n'}
+    files.update({f"apps/{app}/__init__.py": "" for app in ("core", "shop", "debugbar", "auth")})
+    write_files(docs_project, files)
+
+    assert main(["--project", str(docs_project), "apps"]) == 0
+
+    shown = "$ python -m spoc apps\n" + capsys.readouterr().out
+    assert shown in read_page("project-layout.md"), f"the output of 'spoc apps' changed:\n{shown}"
