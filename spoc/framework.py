@@ -113,7 +113,8 @@ class Framework:
         self.components = ComponentRegistry()
         self._reset_components()
         self.modules: dict[str, ModuleType] = {}
-        self._stack = UndoStack()
+        # Every step runs through the spoc_run_step hook, so wrappers see each one.
+        self._stack = UndoStack(self._run_step)
         self._started = False
         # Plugins may read the core settings while declaring their own sections.
         self.settings = Settings(self.config)
@@ -228,6 +229,9 @@ class Framework:
     ) -> None:
         await self.ashutdown()
 
+    def _run_step(self, step: Step, undo: bool) -> Any:
+        return self._host.hook.spoc_run_step(framework=self, step=step, undo=undo)
+
     def _reset_components(self) -> None:
         self.components.clear()
         for kind in self.schema.modules:
@@ -252,13 +256,21 @@ class Framework:
     def _startup_steps(self) -> Iterator[Step]:
         """Yield every startup step in order; later steps see what earlier ones did."""
         # Undone last: whatever hooks added to the registry goes with the rest.
-        yield Step("prepare the component registry", _nothing, self._reset_components, "clear the component registry")
+        yield Step(
+            "prepare the component registry",
+            _nothing,
+            self._reset_components,
+            "clear the component registry",
+            "prepare",
+        )
         for node in self._nodes:
             yield Step(
                 f"import {node.label}",
                 partial(self._load_module, node),
                 partial(self._unload_module, node),
                 f"unload {node.label}",
+                "import",
+                node.label,
             )
             module = self.modules.get(node.label)
             if module is None:
@@ -272,11 +284,15 @@ class Framework:
                     initialize if callable(initialize) else _nothing,
                     teardown if callable(teardown) else None,
                     f"{node.label}.teardown()",
+                    "initialize",
+                    node.label,
                 )
         for impl in self._host.ordered_impls("spoc_register_components"):
             yield Step(
                 f"spoc_register_components of {self._host.describe_impl(impl)}",
                 partial(self._host.call_one, "spoc_register_components", impl, framework=self),
+                kind="spoc_register_components",
+                target=impl.plugin_name,
             )
         yield from self._lifecycle_hook_steps()
 
@@ -288,6 +304,8 @@ class Framework:
             partial(start, module) if start else _nothing,
             partial(stop, module) if stop else None,
             f"Schema shutdown hook of {node.label}",
+            "schema_hook",
+            node.label,
         )
 
     def _lifecycle_hook_steps(self) -> Iterator[Step]:
@@ -313,6 +331,8 @@ class Framework:
                 partial(self._host.call_one, "spoc_startup", start, framework=self) if start else _nothing,
                 partial(self._host.call_one, "spoc_shutdown", stop, framework=self) if stop else None,
                 f"spoc_shutdown of {self._host.describe_impl(stop)}" if stop else "",
+                "spoc_startup",
+                name,
             )
 
     def _load_module(self, node: ModuleNode) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from spoc.framework import Framework
+    from spoc.lifecycle import Step
 
 
 @hookspec(historic=True)
@@ -107,4 +108,28 @@ def spoc_invoke(framework: Framework, component: Any, args: tuple[Any, ...], kwa
 
     Returns:
         The component's result.
+    """
+
+
+@hookspec(firstresult=True)
+def spoc_run_step(framework: Framework, step: Step, undo: bool) -> Any:
+    """Run one lifecycle step or its undo: the middleware chain of the lifecycle.
+
+    Every step of startup (import a module, a Schema hook, ``initialize()``,
+    each plugin's ``spoc_register_components`` and ``spoc_startup``) and every
+    undo step of shutdown goes through this hook. ``wrapper=True``
+    implementations see each one, e.g. to time or log them; SPOC's built-in
+    implementation, registered ``trylast``, runs the step. Stops at the first
+    non-None result.
+
+    Args:
+        framework: the framework starting or stopping.
+        step: the step; ``step.kind`` (``import``, ``schema_hook``,
+            ``initialize``, ``spoc_register_components``, ``spoc_startup``,
+            ``prepare``), ``step.target`` (``blog.models`` or a plugin name)
+            and ``step.label`` say what it is.
+        undo: ``False`` to run the step, ``True`` to run its undo action.
+
+    Returns:
+        What the step returned (an awaitable under ``astartup()``).
     """

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
 
-__all__ = ["Step", "UndoStack", "run_steps", "run_steps_async"]
+__all__ = ["Executor", "Step", "UndoStack", "execute_directly", "run_steps", "run_steps_async"]
 
 logger = logging.getLogger("spoc.lifecycle")
 
@@ -29,12 +29,27 @@ class Step:
         run: the action.
         undo: the action that reverts it, if any.
         undo_label: what the undo does, e.g. ``blog.models.teardown()``.
+        kind: what sort of step: ``import``, ``schema_hook``, ``initialize``,
+            ``spoc_register_components``, ``spoc_startup`` or ``prepare``.
+        target: what it acts on: ``blog.models`` or a plugin's name.
     """
 
     label: str
     run: Callable[[], Any]
     undo: Callable[[], Any] | None = None
     undo_label: str = ""
+    kind: str = "step"
+    target: str = ""
+
+
+Executor = Callable[[Step, bool], Any]
+"""Runs a step (``undo=False``) or its undo (``undo=True``) and returns what it returned."""
+
+
+def execute_directly(step: Step, undo: bool) -> Any:
+    """Run a step's action, or its undo action, with nothing around it."""
+    action = step.undo if undo else step.run
+    return None if action is None else action()
 
 
 def _refuse_awaitable(result: Any, label: str) -> None:
@@ -58,8 +73,9 @@ def _raise_failure(label: str, exc: Exception, undo_errors: list[Exception]) -> 
 class UndoStack:
     """The undo actions of the steps done so far, last done on top."""
 
-    def __init__(self) -> None:
+    def __init__(self, execute: Executor = execute_directly) -> None:
         self._steps: list[Step] = []
+        self.execute = execute
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -77,7 +93,7 @@ class UndoStack:
             if step.undo is None:
                 continue
             try:
-                _refuse_awaitable(step.undo(), step.undo_label)
+                _refuse_awaitable(self.execute(step, True), step.undo_label)
             except Exception as exc:  # noqa: BLE001 - every undo step must run
                 logger.error("shutdown step `%s` failed: %s", step.undo_label, exc)
                 errors.append(_annotate(step, exc))
@@ -91,7 +107,7 @@ class UndoStack:
             if step.undo is None:
                 continue
             try:
-                result = step.undo()
+                result = self.execute(step, True)
                 if inspect.isawaitable(result):
                     await result
             except Exception as exc:  # noqa: BLE001 - every undo step must run
@@ -123,7 +139,7 @@ def run_steps(steps: Iterable[Step], stack: UndoStack) -> None:
                 return
             label = step.label
             logger.debug("startup: %s", label)
-            _refuse_awaitable(step.run(), label)
+            _refuse_awaitable(stack.execute(step, False), label)
         except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
             _raise_failure(label, exc, stack.unwind())
         stack.push(step)
@@ -140,7 +156,7 @@ async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
                 return
             label = step.label
             logger.debug("startup: %s", label)
-            result = step.run()
+            result = stack.execute(step, False)
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported

@@ -844,6 +844,39 @@ def test_components_added_by_spoc_register_components_go_at_shutdown_so_a_restar
     fw.shutdown()
 
 
+def test_a_spoc_run_step_wrapper_sees_every_startup_step_and_every_undo_step(
+    make_project: ProjectFactory, rec: Recorder
+) -> None:
+    seen: list[tuple[str, str, bool]] = []
+
+    class StepWatcher:
+        @spoc.hookimpl(wrapper=True)
+        def spoc_run_step(self, step: Any, undo: bool) -> Generator[None, Any, Any]:
+            seen.append((step.kind, step.target, undo))
+            return (yield)
+
+    files = project_files(["blog"], ["models"])
+    files["apps/blog/__init__.py"] = app_source("blog", *hooks_lines("blog"))
+    root = make_project(files, apps=["blog"])
+    schema = Schema(modules=["models"], hooks={"models": {"startup": print, "shutdown": print}})
+    fw = Framework(root, schema, plugins=[StepWatcher()])
+
+    fw.startup().shutdown()
+
+    assert seen == [
+        ("prepare", "", False),
+        ("import", "blog.models", False),
+        ("schema_hook", "blog.models", False),
+        ("initialize", "blog.models", False),
+        ("spoc_startup", "apps.blog", False),
+        ("spoc_startup", "apps.blog", True),
+        ("initialize", "blog.models", True),
+        ("schema_hook", "blog.models", True),
+        ("import", "blog.models", True),
+        ("prepare", "", True),
+    ]
+
+
 # -- shutdown -------------------------------------------------------------
 
 
