@@ -23,7 +23,16 @@ if TYPE_CHECKING:
     else:
         from importlib_metadata import EntryPoint
 
-__all__ = ["ENTRY_POINT_GROUP", "PluginSelection", "find_entry_points", "load_entry_point_plugins"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginSelection",
+    "configured_plugin_groups",
+    "find_entry_points",
+    "load_configured_plugins",
+    "load_entry_point_plugins",
+    "load_named_plugins",
+    "resolve_uri",
+]
 
 ENTRY_POINT_GROUP: Final = "spoc.plugins"
 AUTOLOAD_VARIABLE: Final = "SPOC_DISABLE_PLUGIN_AUTOLOAD"
@@ -91,14 +100,17 @@ def _instantiate(loaded: Any) -> Any:
     return loaded() if isinstance(loaded, type) else loaded
 
 
-def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> None:
-    """Load and register every selected ``spoc.plugins`` entry point.
+def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> set[str]:
+    """Load and register every selected ``spoc.plugins`` entry point; return the names of all found.
 
     Args:
         host: where to register them.
         selection: which names load.
         policy: ``"raise"`` stops at a broken plugin; ``"warn"`` skips it
             with one warning line.
+
+    Returns:
+        The names of every entry point in the group, loaded or not.
 
     Raises:
         PluginLoadError: a plugin failed to import or register, with ``policy="raise"``.
@@ -122,12 +134,7 @@ def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, polic
             warnings.warn(str(error), SpocWarning, stacklevel=2)
             record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
             host.record_unloaded(record)
-    missing = selection.requested - {entry_point.name for entry_point in entry_points}
-    if missing:
-        raise SpocError(
-            f"-p {sorted(missing)[0]}: no installed plugin of that name in the {ENTRY_POINT_GROUP!r} entry-point "
-            "group. Check the name with 'python -m spoc plugins --all', or install the plugin."
-        )
+    return {entry_point.name for entry_point in entry_points}
 
 
 def resolve_uri(uri: str) -> Any:
@@ -187,3 +194,23 @@ def load_configured_plugins(host: PluginHost, groups: Mapping[str, list[str]]) -
             if host.holds_hookimpls(obj) and uri not in host.records:
                 host.register(obj, uri, "configured")
     return loaded
+
+
+def load_named_plugins(host: PluginHost, names: Iterable[str], entry_point_names: set[str]) -> None:
+    """Register ``-p NAME`` plugins that are not entry points: dotted paths to modules or objects.
+
+    Raises:
+        SpocError: the name is neither an installed entry point nor importable.
+    """
+    for name in names:
+        if name in entry_point_names or name in host.records:
+            continue
+        try:
+            plugin = _instantiate(resolve_uri(name))
+        except Exception as exc:
+            raise SpocError(
+                f"-p {name}: no installed plugin of that name in the {ENTRY_POINT_GROUP!r} entry-point group, "
+                f"and no importable module or object ({type(exc).__name__}: {exc}). Check the name with "
+                "'python -m spoc plugins --all', install the plugin, or give a dotted path (package.module)."
+            ) from exc
+        host.register(plugin, name, "configured")

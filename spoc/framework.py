@@ -27,6 +27,7 @@ from spoc.discovery import (
     configured_plugin_groups,
     load_configured_plugins,
     load_entry_point_plugins,
+    load_named_plugins,
 )
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
@@ -54,7 +55,9 @@ class Framework:
         settings: the strongest settings source, e.g. ``{"mode": "production"}``.
         disable_plugins: entry-point plugin names never to load (added to
             ``disable_plugins`` of spoc.toml).
-        plugins: plugin objects to register after the entry-point ones.
+        plugins: more plugins, registered after the configured ones: objects
+            (modules, instances), or names: an entry point's name loads it even
+            when autoload is off, a dotted path imports it (``-p NAME``).
         mode: upstream's alias of ``strict``: ``"strict"`` or ``"loose"``.
     """
 
@@ -92,22 +95,7 @@ class Framework:
         self._loader.check_apps(self.installed_apps)
 
         self._host = PluginHost()
-        self._host.register(builtins, "spoc.builtins", "builtin")
-        blocked = [*self.config.table.get("disable_plugins", []), *disable_plugins]
-        load_entry_point_plugins(
-            self._host, PluginSelection.from_environment(blocked), self.config.table.get("plugin_errors", "raise")
-        )
-        self._loader.bind()
-        groups = configured_plugin_groups(
-            self.config.table.get("plugins", {}), self.config.module_settings.get("PLUGINS")
-        )
-        self.plugins: dict[str, dict[str, Any]] = load_configured_plugins(self._host, groups)
-        for index, plugin in enumerate(plugins):
-            self._host.register(plugin, getattr(plugin, "__name__", None) or f"plugin-{index}", "configured")
-        for app in self.installed_apps:
-            package = self._loader.import_app(app)
-            if self._host.holds_hookimpls(package):
-                self._host.register(package, f"{APPS_PACKAGE}.{app}", "app")
+        self._register_plugins(disable_plugins, plugins)
         self._host.check_unknown_hooks()
 
         self.components = ComponentRegistry()
@@ -119,6 +107,26 @@ class Framework:
         # Plugins may read the core settings while declaring their own sections.
         self.settings = Settings(self.config)
         self.settings = Settings(self.config, load_sections(self._host, self, self.config))
+
+    def _register_plugins(self, disable_plugins: Sequence[str], plugins: Sequence[Any]) -> None:
+        """Register, in this order: built-ins, entry points, configured groups, ``plugins=``, app packages."""
+        self._host.register(builtins, "spoc.builtins", "builtin")
+        names = [plugin for plugin in plugins if isinstance(plugin, str)]
+        selection = PluginSelection.from_environment(
+            [*self.config.table.get("disable_plugins", []), *disable_plugins], requested=names
+        )
+        policy = self.config.table.get("plugin_errors", "raise")
+        entry_point_names = load_entry_point_plugins(self._host, selection, policy)
+        self._loader.bind()
+        groups = configured_plugin_groups(self.config.table.get("plugins", {}), self.config.module_plugins)
+        self.plugins: dict[str, dict[str, Any]] = load_configured_plugins(self._host, groups)
+        load_named_plugins(self._host, names, entry_point_names)
+        for index, plugin in enumerate(plugin for plugin in plugins if not isinstance(plugin, str)):
+            self._host.register(plugin, getattr(plugin, "__name__", None) or f"plugin-{index}", "configured")
+        for app in self.installed_apps:
+            package = self._loader.import_app(app)
+            if self._host.holds_hookimpls(package):
+                self._host.register(package, f"{APPS_PACKAGE}.{app}", "app")
 
     # -- public state ------------------------------------------------------
 
@@ -146,6 +154,22 @@ class Framework:
     def import_order(self) -> list[str]:
         """Every ``app.module`` node in the order startup imports them."""
         return [node.label for node in self._nodes]
+
+    def lifecycle_call_order(self, hook_name: str) -> list[pluggy.HookImpl]:
+        """Return the non-wrapper implementations of a lifecycle hook in the order SPOC calls them.
+
+        ``spoc_register_components`` and ``spoc_startup``: first registered
+        first, ``tryfirst``/``trylast`` respected; ``spoc_shutdown``: the exact
+        reverse of ``spoc_startup``.
+        """
+        if hook_name not in LIFECYCLE_HOOKS:
+            raise SpocError(f"{hook_name!r} is not a lifecycle hook; lifecycle hooks: {', '.join(LIFECYCLE_HOOKS)}")
+        if hook_name == "spoc_register_components":
+            return self._host.ordered_impls(hook_name)
+        pairs = self._lifecycle_pairs()
+        if hook_name == "spoc_startup":
+            return [start for _, start, _ in pairs if start is not None]
+        return [stop for _, _, stop in reversed(pairs) if stop is not None]
 
     def get_component(self, kind: str, name: str) -> Any | None:
         """Return the component ``name`` (``"app.Name"``) of module kind ``kind``, or ``None``."""
@@ -308,8 +332,12 @@ class Framework:
             node.label,
         )
 
-    def _lifecycle_hook_steps(self) -> Iterator[Step]:
-        """Pair each plugin's spoc_startup with its spoc_shutdown, so that shutdown mirrors startup."""
+    def _lifecycle_pairs(self) -> list[tuple[str, pluggy.HookImpl | None, pluggy.HookImpl | None]]:
+        """Return ``(plugin, spoc_startup impl, spoc_shutdown impl)`` in startup order.
+
+        Pairing each plugin's two implementations is what makes shutdown the
+        exact mirror of startup.
+        """
         starts = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_startup")}
         stops = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_shutdown")}
         # Registered through SPOC first, in order; then any registered on the manager directly.
@@ -324,8 +352,11 @@ class Framework:
                 group = 2 if stop.tryfirst else 0 if stop.trylast else 1
             return group, registered.get(name, len(registered))
 
-        for name in sorted(set(starts) | set(stops), key=position):
-            start, stop = starts.get(name), stops.get(name)
+        return [(name, starts.get(name), stops.get(name)) for name in sorted({*starts, *stops}, key=position)]
+
+    def _lifecycle_hook_steps(self) -> Iterator[Step]:
+        """Yield one step per plugin: its spoc_startup, undone by its spoc_shutdown."""
+        for name, start, stop in self._lifecycle_pairs():
             yield Step(
                 f"spoc_startup of {self._host.describe_impl(start)}" if start else f"start {name}",
                 partial(self._host.call_one, "spoc_startup", start, framework=self) if start else _nothing,
