@@ -31,6 +31,7 @@ __all__ = [
     "load_configured_plugins",
     "load_entry_point_plugins",
     "load_named_plugins",
+    "plugin_failed",
     "resolve_uri",
 ]
 
@@ -100,23 +101,23 @@ def _instantiate(loaded: Any) -> Any:
     return loaded() if isinstance(loaded, type) else loaded
 
 
-def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> set[str]:
-    """Load and register every selected ``spoc.plugins`` entry point; return the names of all found.
+def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> list[PluginRecord]:
+    """Import every selected ``spoc.plugins`` entry point; return records to register.
+
+    Blocked plugins (never imported) and, with ``policy="warn"``, failed ones
+    are recorded on ``host`` as unloaded.
 
     Args:
-        host: where to register them.
+        host: where unloaded plugins are recorded.
         selection: which names load.
         policy: ``"raise"`` stops at a broken plugin; ``"warn"`` skips it
             with one warning line.
 
-    Returns:
-        The names of every entry point in the group, loaded or not.
-
     Raises:
-        PluginLoadError: a plugin failed to import or register, with ``policy="raise"``.
+        PluginLoadError: a plugin failed to import, with ``policy="raise"``.
     """
-    entry_points = find_entry_points()
-    for entry_point in entry_points:
+    loaded: list[PluginRecord] = []
+    for entry_point in find_entry_points():
         name = entry_point.name
         distribution, version = _distribution(entry_point)
         record = PluginRecord(name, "entrypoint", None, distribution, version)
@@ -125,16 +126,22 @@ def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, polic
             host.record_unloaded(record)
             continue
         try:
-            plugin = _instantiate(entry_point.load())
-            host.register(plugin, name, "entrypoint", distribution=distribution, version=version)
-        except Exception as exc:
-            error = PluginLoadError(name, distribution, version, exc)
-            if policy == "raise":
-                raise error from exc
-            warnings.warn(str(error), SpocWarning, stacklevel=2)
-            record.status, record.error = "failed", f"{type(exc).__name__}: {exc}"
-            host.record_unloaded(record)
-    return {entry_point.name for entry_point in entry_points}
+            record.plugin = _instantiate(entry_point.load())
+        except Exception as exc:  # noqa: BLE001 - a broken plugin may raise anything; the policy decides
+            plugin_failed(host, record, exc, policy)
+            continue
+        loaded.append(record)
+    return loaded
+
+
+def plugin_failed(host: PluginHost, record: PluginRecord, exc: Exception, policy: str) -> None:
+    """Stop with a PluginLoadError (``raise``), or record the plugin as failed with one warning (``warn``)."""
+    error = PluginLoadError(record.name, record.distribution, record.version, exc)
+    if policy == "raise":
+        raise error from exc
+    warnings.warn(str(error), SpocWarning, stacklevel=3)
+    record.plugin, record.status, record.error = None, "failed", f"{type(exc).__name__}: {exc}"
+    host.record_unloaded(record)
 
 
 def resolve_uri(uri: str) -> Any:
@@ -169,8 +176,10 @@ def configured_plugin_groups(table: Mapping[str, Any], module_plugins: Any) -> d
     return merged
 
 
-def load_configured_plugins(host: PluginHost, groups: Mapping[str, list[str]]) -> dict[str, dict[str, Any]]:
-    """Import every configured URI; register those holding hookimpls; return ``{group: {uri: object}}``.
+def load_configured_plugins(
+    host: PluginHost, groups: Mapping[str, list[str]]
+) -> tuple[dict[str, dict[str, Any]], list[PluginRecord]]:
+    """Import every configured URI; return ``{group: {uri: object}}`` and records for those holding hookimpls.
 
     Raises:
         ConfigError: a URI cannot be imported, naming its group.
@@ -178,6 +187,7 @@ def load_configured_plugins(host: PluginHost, groups: Mapping[str, list[str]]) -
     from spoc.errors import ConfigError
 
     loaded: dict[str, dict[str, Any]] = {}
+    records: dict[str, PluginRecord] = {}
     for group, uris in groups.items():
         loaded[group] = {}
         for uri in uris:
@@ -191,19 +201,21 @@ def load_configured_plugins(host: PluginHost, groups: Mapping[str, list[str]]) -
                     key=f"spoc.plugins.{group}",
                 ) from exc
             loaded[group][uri] = obj
-            if host.holds_hookimpls(obj) and uri not in host.records:
-                host.register(obj, uri, "configured")
-    return loaded
+            if host.holds_hookimpls(obj) and uri not in records:
+                records[uri] = PluginRecord(uri, "configured", obj)
+    return loaded, list(records.values())
 
 
-def load_named_plugins(host: PluginHost, names: Iterable[str], entry_point_names: set[str]) -> None:
-    """Register ``-p NAME`` plugins that are not entry points: dotted paths to modules or objects.
+def load_named_plugins(names: Iterable[str], known: Iterable[str]) -> list[PluginRecord]:
+    """Import ``-p NAME`` plugins that are not entry points: dotted paths to modules or objects.
 
     Raises:
         SpocError: the name is neither an installed entry point nor importable.
     """
+    records = []
+    skip = set(known)
     for name in names:
-        if name in entry_point_names or name in host.records:
+        if name in skip:
             continue
         try:
             plugin = _instantiate(resolve_uri(name))
@@ -213,4 +225,5 @@ def load_named_plugins(host: PluginHost, names: Iterable[str], entry_point_names
                 f"and no importable module or object ({type(exc).__name__}: {exc}). Check the name with "
                 "'python -m spoc plugins --all', install the plugin, or give a dotted path (package.module)."
             ) from exc
-        host.register(plugin, name, "configured")
+        records.append(PluginRecord(name, "configured", plugin))
+    return records

@@ -27,6 +27,7 @@ __all__ = [
     "HookValidationError",
     "ModuleMissingError",
     "PluginLoadError",
+    "PluginOrderError",
     "ShutdownError",
     "SpocError",
     "SpocWarning",
@@ -160,6 +161,20 @@ class PluginLoadError(SpocError):
             f"'-p no:{plugin}' on the command line, or SPOC_DISABLE_PLUGIN_AUTOLOAD=1; "
             'plugin_errors = "warn" under [spoc] skips broken plugins with a warning instead.'
         )
+
+
+class PluginOrderError(SpocError):
+    """A plugin's ``spoc_requires``/``spoc_before``/``spoc_after`` cannot be satisfied.
+
+    Attributes:
+        plugin: the plugin whose declaration fails.
+        chain: the plugins involved: ``[plugin, missing requirement]`` or the cycle.
+    """
+
+    def __init__(self, message: str, *, plugin: str, chain: Sequence[str] = ()) -> None:
+        self.plugin = plugin
+        self.chain = list(chain)
+        super().__init__(message)
 
 
 class AsyncHookError(SpocError):

@@ -28,10 +28,12 @@ from spoc.discovery import (
     load_configured_plugins,
     load_entry_point_plugins,
     load_named_plugins,
+    plugin_failed,
 )
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
+from spoc.ordering import order_plugins
 from spoc.plugins import PluginHost, PluginRecord, impl_location
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
@@ -109,24 +111,40 @@ class Framework:
         self.settings = Settings(self.config, load_sections(self._host, self, self.config))
 
     def _register_plugins(self, disable_plugins: Sequence[str], plugins: Sequence[Any]) -> None:
-        """Register, in this order: built-ins, entry points, configured groups, ``plugins=``, app packages."""
-        self._host.register(builtins, "spoc.builtins", "builtin")
+        """Load every plugin, order them, register them.
+
+        Default order: built-ins, entry points, configured groups,
+        ``plugins=``, app packages; then ``spoc_requires``/``spoc_before``/
+        ``spoc_after`` declarations reorder it (see :mod:`spoc.ordering`).
+        """
         names = [plugin for plugin in plugins if isinstance(plugin, str)]
-        selection = PluginSelection.from_environment(
-            [*self.config.table.get("disable_plugins", []), *disable_plugins], requested=names
-        )
+        blocked = [*self.config.table.get("disable_plugins", []), *disable_plugins]
         policy = self.config.table.get("plugin_errors", "raise")
-        entry_point_names = load_entry_point_plugins(self._host, selection, policy)
+        records = [PluginRecord("spoc.builtins", "builtin", builtins)]
+        records += load_entry_point_plugins(self._host, PluginSelection.from_environment(blocked, names), policy)
         self._loader.bind()
         groups = configured_plugin_groups(self.config.table.get("plugins", {}), self.config.module_plugins)
-        self.plugins: dict[str, dict[str, Any]] = load_configured_plugins(self._host, groups)
-        load_named_plugins(self._host, names, entry_point_names)
-        for index, plugin in enumerate(plugin for plugin in plugins if not isinstance(plugin, str)):
-            self._host.register(plugin, getattr(plugin, "__name__", None) or f"plugin-{index}", "configured")
+        self.plugins: dict[str, dict[str, Any]]
+        self.plugins, configured = load_configured_plugins(self._host, groups)
+        records += configured
+        known = {record.name for record in records} | set(self._host.unloaded)
+        records += load_named_plugins(names, known)
+        objects = [plugin for plugin in plugins if not isinstance(plugin, str)]
+        records += [
+            PluginRecord(getattr(plugin, "__name__", None) or f"plugin-{index}", "configured", plugin)
+            for index, plugin in enumerate(objects)
+        ]
         for app in self.installed_apps:
             package = self._loader.import_app(app)
             if self._host.holds_hookimpls(package):
-                self._host.register(package, f"{APPS_PACKAGE}.{app}", "app")
+                records.append(PluginRecord(f"{APPS_PACKAGE}.{app}", "app", package))
+        for record in order_plugins(records, self._host.unloaded):
+            try:
+                self._host.register_record(record)
+            except SpocError as exc:
+                if record.source != "entrypoint":
+                    raise
+                plugin_failed(self._host, record, exc, policy)
 
     # -- public state ------------------------------------------------------
 

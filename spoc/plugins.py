@@ -79,6 +79,12 @@ class PluginHost:
         """The pluggy hook relay: ``host.hook.spoc_startup(framework=fw)``."""
         return self.manager.hook
 
+    def register_record(self, record: PluginRecord) -> PluginRecord:
+        """Register the plugin a record describes (see :meth:`register`)."""
+        return self.register(
+            record.plugin, record.name, record.source, distribution=record.distribution, version=record.version
+        )
+
     def register(
         self, plugin: Any, name: str, source: str, *, distribution: str | None = None, version: str | None = None
     ) -> PluginRecord:

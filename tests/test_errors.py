@@ -21,6 +21,7 @@ from spoc.errors import (
     HookValidationError,
     ModuleMissingError,
     PluginLoadError,
+    PluginOrderError,
     ShutdownError,
     SpocError,
     SpocWarning,
@@ -63,6 +64,10 @@ EXAMPLES: dict[type[BaseException], tuple[Callable[[], BaseException], dict[str,
     PluginLoadError: (
         lambda: PluginLoadError("timing", "spoc-timing", "1.2.0", ImportError("no module named x")),
         {"plugin": "timing", "distribution": "spoc-timing", "version": "1.2.0"},
+    ),
+    PluginOrderError: (
+        lambda: PluginOrderError("plugin 'shop' requires plugin 'db'", plugin="shop", chain=["shop", "db"]),
+        {"plugin": "shop", "chain": ["shop", "db"]},
     ),
     AsyncHookError: (
         lambda: AsyncHookError("spoc_startup of plugin 'db'", "db.py:10"),
