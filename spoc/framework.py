@@ -38,6 +38,7 @@ from spoc.plugins import PluginHost, PluginRecord, impl_location
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
 from spoc.settings import Settings, load_sections
+from spoc.tracing import install_tracing, tracing_requested
 
 __all__ = ["Framework", "Hook", "Schema"]
 
@@ -97,8 +98,10 @@ class Framework:
         self._loader.check_apps(self.installed_apps)
 
         self._host = PluginHost()
+        if tracing_requested():
+            install_tracing(self._host.manager)
         self._register_plugins(disable_plugins, plugins)
-        self._host.check_unknown_hooks()
+        self._check_hook_names()
 
         self.components = ComponentRegistry()
         self._reset_components()
@@ -136,6 +139,9 @@ class Framework:
         ]
         for app in self.installed_apps:
             package = self._loader.import_app(app)
+            specs = self._loader.import_hookspecs(app)
+            if specs is not None:
+                self._host.manager.add_hookspecs(specs)
             if self._host.holds_hookimpls(package):
                 records.append(PluginRecord(f"{APPS_PACKAGE}.{app}", "app", package))
         for record in order_plugins(records, self._host.unloaded):
@@ -144,6 +150,22 @@ class Framework:
             except SpocError as exc:
                 if record.source != "entrypoint":
                     raise
+                plugin_failed(self._host, record, exc, policy)
+
+    def _check_hook_names(self) -> None:
+        """Check every plugin's hook names, once every plugin has added its hookspecs.
+
+        An installed plugin that fails the check is handled like one that fails
+        to import: an error, or skipped with a warning under ``plugin_errors = "warn"``.
+        """
+        policy = self.config.table.get("plugin_errors", "raise")
+        for record in list(self._host.records.values()):
+            try:
+                self._host.check_unknown_hooks([record.name])
+            except SpocError as exc:
+                if record.source != "entrypoint":
+                    raise
+                self._host.unregister(record.name)
                 plugin_failed(self._host, record, exc, policy)
 
     # -- public state ------------------------------------------------------

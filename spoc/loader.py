@@ -106,6 +106,17 @@ class AppLoader:
         self._packages[app] = package
         return package
 
+    def import_hookspecs(self, app: str) -> ModuleType | None:
+        """Import ``apps/<app>/hookspecs.py``, an app's own hook specifications, if it has one."""
+        path = self.apps_dir / app / "hookspecs.py"
+        if not path.is_file():
+            return None
+        name = f"{APPS_PACKAGE}.{app}.hookspecs"
+        try:
+            return importlib.import_module(name)
+        except Exception as exc:
+            raise AppImportError(app, name, path, exc) from exc
+
     def import_module(self, app: str, kind: str, *, strict: bool) -> ModuleType | None:
         """Import ``app``'s ``kind`` module; ``None`` if it is missing and not ``strict``.
 

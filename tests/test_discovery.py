@@ -181,8 +181,9 @@ def test_load_plugins_variable_loads_only_the_named_entry_points(
 
     fw = Framework(make_project(apps=[]))
 
-    statuses = {r.name: r.status for r in fw.plugin_records if r.source == "entrypoint"}
+    statuses = {r.name: r.status for r in fw.plugin_records if r.name in ("one", "two")}
     assert statuses == {"one": "blocked", "two": "active"}
+    assert all(r.status == "blocked" for r in fw.plugin_records if r.source == "entrypoint" and r.name != "two")
     assert "spoc_test_one" not in sys.modules
 
 
@@ -258,3 +259,53 @@ def test_missing_attribute_of_configured_plugin_is_reported(make_project: Projec
 
     with pytest.raises(ConfigError, match="module 'spoc_test_mod' has no attribute 'Missing'"):
         Framework(project)
+
+
+def test_an_installed_plugin_implementing_an_unknown_hook_is_skipped_under_warn(
+    site: Path, make_project: ProjectFactory
+) -> None:
+    install_fake_distribution(
+        site,
+        "spoc-test-typo",
+        "0.3",
+        {"typo": "spoc_test_typo"},
+        {"spoc_test_typo.py": "import spoc\n\n@spoc.hookimpl\ndef spoc_statrup(framework):\n    pass\n"},
+    )
+    project = make_project(toml='[spoc]\nmode = "production"\nplugin_errors = "warn"\n')
+
+    with pytest.warns(SpocWarning, match=r"plugin 'typo' from spoc-test-typo 0.3 failed to load: .*spoc_statrup"):
+        fw = Framework(project)
+
+    record = next(r for r in fw.plugin_records if r.name == "typo")
+    assert record.status == "failed"
+    assert "did you mean 'spoc_startup'?" in (record.error or "")
+    assert not fw.plugin_manager.has_plugin("typo")
+
+
+def test_an_app_hookspecs_module_declares_hooks_other_apps_implement(make_project: ProjectFactory) -> None:
+    project = make_project(
+        {
+            "apps/blog/hookspecs.py": """
+                import spoc
+
+                @spoc.hookspec
+                def blog_post_published(title):
+                    '''Called when a post is published.'''
+            """,
+            "apps/blog/__init__.py": "",
+            "apps/mailer/__init__.py": """
+                import spoc
+                SENT = []
+
+                @spoc.hookimpl
+                def blog_post_published(title):
+                    SENT.append(title)
+            """,
+        },
+        toml='[spoc]\nmode = "production"\n[spoc.apps]\nproduction = ["mailer", "blog"]\n',
+    )
+
+    fw = Framework(project)
+    fw.hook.blog_post_published(title="Hello")
+
+    assert sys.modules["apps.mailer"].SENT == ["Hello"]
