@@ -15,12 +15,12 @@ entry points, configured plugins, apps.
 from __future__ import annotations
 
 import graphlib
-import heapq
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from spoc.errors import PluginOrderError, did_you_mean
 from spoc.plugins import PluginRecord
+from spoc.toposort import stable_order
 
 __all__ = ["ORDER_ATTRIBUTES", "declared_order", "order_plugins"]
 
@@ -56,23 +56,19 @@ def order_plugins(records: Sequence[PluginRecord], unavailable: Mapping[str, Plu
     Raises:
         PluginOrderError: a required plugin is missing, or the constraints form a cycle.
     """
-    position = {record.name: index for index, record in enumerate(records)}
     by_name = {record.name: record for record in records}
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    earlier_than: dict[str, set[str]] = {name: set() for name in by_name}
     for record in records:
-        sorter.add(record.name)
         declared = declared_order(record)
         for required in declared["spoc_requires"]:
-            if required not in position:
-                raise _missing(record, required, list(position), unavailable)
-        for earlier in declared["spoc_requires"] + declared["spoc_after"]:
-            if earlier in position:
-                sorter.add(record.name, earlier)
+            if required not in by_name:
+                raise _missing(record, required, list(by_name), unavailable)
+        earlier_than[record.name].update(n for n in declared["spoc_requires"] + declared["spoc_after"] if n in by_name)
         for later in declared["spoc_before"]:
-            if later in position:
-                sorter.add(later, record.name)
+            if later in by_name:
+                earlier_than[later].add(record.name)
     try:
-        sorter.prepare()
+        return [by_name[name] for name in stable_order(list(by_name), earlier_than)]
     except graphlib.CycleError as exc:
         chain: list[str] = exc.args[1]
         raise PluginOrderError(
@@ -81,16 +77,6 @@ def order_plugins(records: Sequence[PluginRecord], unavailable: Mapping[str, Plu
             plugin=chain[0],
             chain=chain,
         ) from None
-
-    ordered: list[PluginRecord] = []
-    ready: list[tuple[int, str]] = []
-    while sorter.is_active():
-        for name in sorter.get_ready():
-            heapq.heappush(ready, (position[name], name))
-        _, name = heapq.heappop(ready)
-        ordered.append(by_name[name])
-        sorter.done(name)
-    return ordered
 
 
 def _missing(record: PluginRecord, required: str, loaded: list[str], unavailable: Mapping[str, Any]) -> Exception:

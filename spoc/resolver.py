@@ -8,12 +8,12 @@ kind. Cycles are found here, before anything is imported.
 from __future__ import annotations
 
 import graphlib
-import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spoc.errors import CycleError
 from spoc.schema import Schema
+from spoc.toposort import stable_order
 
 __all__ = ["ModuleNode", "import_order", "kind_order"]
 
@@ -49,27 +49,12 @@ def kind_order(schema: Schema, where: str = "Schema(dependencies=...)") -> list[
         for name in (kind, *needs):
             if name not in kinds:
                 kinds.append(name)
-    position = {kind: index for index, kind in enumerate(kinds)}
-
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    for kind in kinds:
-        sorter.add(kind, *schema.dependencies.get(kind, ()))
     try:
-        sorter.prepare()
+        return stable_order(kinds, schema.dependencies)
     except graphlib.CycleError as exc:
         # graphlib walks edges from a dependency to its dependant; reversed, the
         # chain reads "views -> models -> views": views needs models, which needs views.
         raise CycleError(list(reversed(exc.args[1])), where) from None
-
-    ordered: list[str] = []
-    ready: list[tuple[int, str]] = []
-    while sorter.is_active():
-        for kind in sorter.get_ready():
-            heapq.heappush(ready, (position[kind], kind))
-        _, kind = heapq.heappop(ready)
-        ordered.append(kind)
-        sorter.done(kind)
-    return ordered
 
 
 def import_order(schema: Schema, apps: Sequence[str], where: str = "Schema(dependencies=...)") -> list[ModuleNode]:
