@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint docs bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
+# The first-party plugins, as real distributions found through their entry points.
+	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,12 +22,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check spoc tests examples
-	$(BIN)/python -m ruff format --check spoc tests examples
+	$(BIN)/python -m ruff check spoc tests examples plugins
+	$(BIN)/python -m ruff format --check spoc tests examples plugins
 	$(BIN)/python -m mypy --strict spoc
+	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict --site-dir site
+
+# Ratios against plain-Python floors (docs/performance.md); BENCHFLAGS=--quick for a smoke run.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCHFLAGS)
 
 clean:
 	rm -rf $(VENV) .venv-* site .mypy_cache .ruff_cache .pytest_cache

@@ -10,6 +10,7 @@ from spoc.errors import SpocError
 from spoc.framework import Framework
 from spoc.markers import hookimpl, hookspec
 from spoc.schema import Hook, Schema
+from spoc.worker_spec import worker
 
 __version__ = "0.1.0"
 
@@ -23,4 +24,5 @@ __all__ = [
     "component",
     "hookimpl",
     "hookspec",
+    "worker",
 ]

@@ -1,22 +1,27 @@
 """The ``spoc`` command line: see into a project without writing code.
 
 The parser is built inside :func:`main` (nothing at import time), so tests
-call ``main([...])`` in-process. Each command lives in its own module under
-``spoc.commands``. A :class:`SpocError` prints as one ``error:`` line on
-stderr and exits 1; usage errors exit 2.
+call ``main([...])`` in-process and plugins add commands through the
+``spoc_add_commands`` hook without reloads. Each command lives in its own
+module under ``spoc.commands``. A :class:`SpocError` prints as one ``error:``
+line on stderr and exits 1; usage errors exit 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import platform
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from spoc.commands import COMMANDS, CommandContext
-from spoc.errors import SpocError
+from spoc.errors import SpocError, SpocWarning
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "build_parser", "main"]
 
@@ -25,9 +30,7 @@ EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the parser with the global options and every command."""
-    parser = argparse.ArgumentParser(prog="spoc", description="See into a SPOC project: apps, plugins, hooks.")
+def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, metavar="DIR", help="the project (default: nearest with spoc.toml)")
     parser.add_argument("--mode", help="the mode to load (overrides SPOC_MODE and spoc.toml)")
     parser.add_argument(
@@ -38,22 +41,140 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="load plugin NAME (an entry point, or a dotted path); -p no:NAME blocks it",
     )
+    parser.add_argument(
+        "--loose", action="store_true", help="skip Schema modules an app lacks, like Framework(strict=False)"
+    )
     parser.add_argument("--traceback", action="store_true", help="show the full traceback of errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+
+def build_parser(plugin_options: Sequence[str] = (), *, plugin_commands: bool = False) -> argparse.ArgumentParser:
+    """Return the parser with the global options and every command.
+
+    Args:
+        plugin_options: the ``-p`` options, which choose the plugins asked for commands.
+        plugin_commands: also ask plugins for their commands (``spoc_add_commands``).
+    """
+    parser = argparse.ArgumentParser(
+        prog="spoc", description="See into a SPOC project: apps, plugins, hooks, components; check, graph, init."
+    )
+    _global_options(parser)
+    parser.add_argument(
+        "--version", action="store_true", help="print the versions of SPOC, pluggy, Python and the plugins, and exit"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"spoc.commands.{name}")
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
+    if plugin_commands:
+        add_plugin_commands(commands, CommandContext.from_options(None, None, plugin_options))
     return parser
+
+
+class _PreParseError(Exception):
+    """The quick look at the command line failed; the real parser will say why."""
+
+
+class _QuietParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise _PreParseError(message)
+
+
+def _asks_for_plugin_command(argv: Sequence[str]) -> tuple[bool, list[str]]:
+    """Return whether the command is not a built-in one (or is missing, as with ``--help``), and the ``-p`` options.
+
+    Built-in commands never load plugin command code, so a broken plugin cannot stop ``check``.
+    """
+    parser = _QuietParser(add_help=False)
+    _global_options(parser)
+    parser.add_argument("command", nargs="?")
+    try:
+        known, _ = parser.parse_known_args(argv)
+    except _PreParseError:
+        return False, []
+    return known.command not in COMMANDS, list(known.plugin_options)
+
+
+def add_plugin_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], context: CommandContext
+) -> None:
+    """Ask the installed and ``-p NAME`` plugins for commands; a failing plugin is one warning line."""
+    from spoc.discovery import PluginSelection, load_entry_point_plugins, load_named_plugins
+    from spoc.plugins import PluginHost
+
+    host = PluginHost()
+    with warnings.catch_warnings():
+        # Broken plugins are reported by the commands themselves (`plugins`, `check`).
+        warnings.simplefilter("ignore", SpocWarning)
+        selection = PluginSelection.from_environment(context.block, context.load)
+        records = load_entry_point_plugins(host, selection, "warn")
+    # The command itself reports a bad -p NAME when it builds the framework.
+    with contextlib.suppress(SpocError):
+        records += load_named_plugins(context.load, {record.name for record in records} | set(host.unloaded))
+    for record in records:
+        with contextlib.suppress(SpocError):
+            host.register_record(record)
+    builtin = dict(subparsers.choices)
+    impls = host.hook.spoc_add_commands.get_hookimpls()
+    for impl in impls:
+        before = set(subparsers.choices)
+        others = [other.plugin for other in impls if other is not impl]
+        try:
+            host.manager.subset_hook_caller("spoc_add_commands", remove_plugins=others)(subparsers=subparsers)
+        except Exception as exc:  # noqa: BLE001 - one plugin's commands must not break the others
+            print(f"warning: plugin {impl.plugin_name!r} failed to add its commands: {exc}", file=sys.stderr)
+        for name, parser in builtin.items():
+            if subparsers.choices[name] is not parser:  # Python 3.10 lets a name be taken twice
+                subparsers.choices[name] = parser
+                print(
+                    f"warning: plugin {impl.plugin_name!r} cannot replace the built-in command {name!r}",
+                    file=sys.stderr,
+                )
+        for name in set(subparsers.choices) - before:
+            subparsers.choices[name].set_defaults(spoc_plugin=impl.plugin_name)
+
+
+def version_text(context: CommandContext) -> str:
+    """Return SPOC's, pluggy's and Python's versions and the installed plugins, like ``pytest -VV``."""
+    import pluggy
+
+    import spoc
+    from spoc.discovery import PluginSelection, find_entry_points
+
+    lines = [
+        f"spoc {spoc.__version__} at {Path(spoc.__file__).parent}",
+        f"pluggy {pluggy.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}) at {sys.executable}",
+    ]
+    selection = PluginSelection.from_environment(context.block, context.load)
+    entry_points = find_entry_points()
+    lines.append("installed plugins (spoc.plugins entry points):" if entry_points else "no installed plugins")
+    for entry_point in entry_points:
+        dist = entry_point.dist
+        where = f"{dist.metadata['Name']} {dist.version}" if dist is not None else "unknown distribution"
+        state = "" if selection.wants(entry_point.name) else "  (disabled)"
+        lines.append(f"  {entry_point.name}: {where}{state}")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugin_commands, plugin_options = _asks_for_plugin_command(argv)
+    parser = build_parser(plugin_options, plugin_commands=plugin_commands)
+    args = parser.parse_args(argv)
     context = CommandContext.from_options(args.project, args.mode, args.plugin_options)
+    context.strict = not args.loose
+    if args.version:
+        print(version_text(context))
+        return EXIT_OK
+    if args.command is None:
+        parser.error("a command is required; see 'spoc --help' for the list")
     try:
-        status: int = args.run(args, context)
+        status: int = _runner(args)(args, context)
+        # Flush here, not at exit, so that a reader who went away is handled below.
+        sys.stdout.flush()
     except SpocError as exc:
         if args.traceback:
             raise
@@ -65,3 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     return status
+
+
+def _runner(args: argparse.Namespace) -> Any:
+    run = getattr(args, "run", None)
+    if run is None:
+        plugin = getattr(args, "spoc_plugin", None)
+        raise SpocError(
+            f"the command {args.command!r} of plugin {plugin!r} has no function to run: the plugin's "
+            "spoc_add_commands must call parser.set_defaults(run=function), with function(args, context) -> int."
+        )
+    return run

@@ -1,23 +1,48 @@
-"""Read a project's configuration: spoc.toml, the settings module, SPOC_MODE.
+"""Decide a project's configuration from all its sources, strongest first.
 
-This module decides the parts of the configuration that shape the
-application (mode, apps, schema, plugins); every value is checked, and all
-problems found are reported together with the file and key to fix.
+Sources: ``Framework(settings=...)``, ``SPOC_*`` variables, the ``.env`` file,
+the per-mode file (``config/.env/<mode>.toml``), ``spoc.toml`` (``config/``
+wins), the settings module, defaults. This module merges them, picks the mode
+and the apps, and validates the core keys; every problem found is reported
+together, each with the file and line or the variable to fix.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Final
 
-from spoc.errors import ConfigError, did_you_mean
+from spoc.errors import did_you_mean
+from spoc.layers import (
+    CONTROL_VARIABLES,
+    CORE_KEYS,
+    ENV_PREFIX,
+    Layer,
+    Origin,
+    Path_,
+    Problem,
+    merge,
+    origin_for,
+    raise_problems,
+    unflatten,
+)
+from spoc.sources import (
+    argument_layer,
+    dotenv_layer,
+    environment_layer,
+    find_mode_files,
+    find_settings_module,
+    find_toml_files,
+    load_settings_module,
+    mode_file_layer,
+    module_layer,
+    python_line,
+    read_toml,
+    toml_layer,
+)
 
 __all__ = ["BUILTIN_MODES", "ProjectConfig", "find_settings_module", "find_toml_files", "load_project_config"]
 
@@ -28,54 +53,26 @@ BUILTIN_MODES: Final[dict[str, list[str]]] = {
 }
 DEFAULT_MODE: Final = "development"
 MODE_VARIABLE: Final = "SPOC_MODE"
-PLUGIN_ERROR_POLICIES: Final = ("raise", "warn")
-_SETTINGS_DIRS: Final = ("config", "conf", ".")
-_SETTINGS_NAMES: Final = ("settings", "config", "configuration")
-
-
-def _is_str_list(value: Any) -> bool:
-    # Tuples are welcome from the settings module; TOML only makes lists.
-    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
-
-
-def _is_table_of_lists(value: Any) -> bool:
-    return isinstance(value, dict) and all(_is_str_list(item) for item in value.values())
-
-
-def _is_schema_table(value: Any) -> bool:
-    if not isinstance(value, dict) or set(value) - {"modules", "dependencies"}:
-        return False
-    return _is_str_list(value.get("modules", [])) and _is_table_of_lists(value.get("dependencies", {}))
-
-
-# Every key allowed directly under [spoc] that is not a plugin's section, with its check
-# and the type it expects (said in errors).
-_FIELDS: Final[dict[str, tuple[Callable[[Any], bool], str]]] = {
-    "mode": (lambda v: isinstance(v, str), 'a string, e.g. mode = "production"'),
-    "debug": (lambda v: isinstance(v, bool), "true or false"),
-    "apps": (_is_table_of_lists, 'a table of lists of app names, e.g. production = ["blog"]'),
-    "modes": (_is_table_of_lists, 'a table of mode cascades, e.g. test = ["test", "production"]'),
-    "schema": (_is_schema_table, "a table with modules = [...] and [spoc.schema.dependencies]"),
-    "plugins": (_is_table_of_lists, 'a table of lists of dotted paths, e.g. middleware = ["pkg.mod"]'),
-    "disable_plugins": (_is_str_list, 'a list of plugin names, e.g. ["timing"]'),
-    "plugin_errors": (lambda v: v in PLUGIN_ERROR_POLICIES, '"raise" or "warn"'),
-}
 
 
 @dataclass(frozen=True)
 class ProjectConfig:
-    """The validated core configuration of one project.
+    """The merged, checked configuration of one project.
 
     Attributes:
         base_dir: the project folder.
         mode: the selected mode.
         cascade: the modes whose apps load, strongest first.
         apps: the apps to load in order, each with where it was listed.
-        table: the merged ``[spoc]`` table (plugin sections included).
+        table: the merged ``[spoc]`` table (plugin sections included), core keys validated.
         module_settings: the UPPERCASE names of the settings module.
         toml_files: the spoc.toml files read, weakest first.
         settings_path: the settings module read, if any.
-        key_files: for each ``[spoc]`` key, the file whose value is in force.
+        origins: where each value of ``table`` was set, by its path below ``[spoc]``.
+        env: the ``[env]`` table of the per-mode files, and ``env_origins`` where each was set.
+        mode_files: the per-mode files read, weakest first.
+        dotenv_path: the ``.env`` file read, if any.
+        core: the validated core settings (a ``SpocSettings`` without sections).
     """
 
     base_dir: Path
@@ -86,11 +83,21 @@ class ProjectConfig:
     module_settings: dict[str, Any] = field(default_factory=dict)
     toml_files: list[Path] = field(default_factory=list)
     settings_path: Path | None = None
-    key_files: dict[str, Path] = field(default_factory=dict)
+    origins: dict[Path_, Origin] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    env_origins: dict[str, Origin] = field(default_factory=dict)
+    mode_files: list[Path] = field(default_factory=list)
+    dotenv_path: Path | None = None
+    core: Any = None
+
+    def origin_of(self, path: Path_) -> Origin | None:
+        """Return where the value at ``path`` (below ``[spoc]``) was set, or ``None`` for a default."""
+        return origin_for(self.origins, path)
 
     def file_of(self, key: str) -> Path | None:
-        """Return the spoc.toml file that set ``[spoc]`` key ``key`` last (the one in force)."""
-        return self.key_files.get(key)
+        """Return the file that set ``[spoc]`` key ``key`` (the one in force), if a file did."""
+        origin = self.origin_of((key,))
+        return origin.path if origin is not None else None
 
     @property
     def app_names(self) -> list[str]:
@@ -105,195 +112,187 @@ class ProjectConfig:
 
     @property
     def sections(self) -> dict[str, dict[str, Any]]:
-        """The ``[spoc.<section>]`` tables that belong to plugins or apps."""
-        return {key: value for key, value in self.table.items() if key not in _FIELDS and isinstance(value, dict)}
+        """The ``[spoc.<section>]`` tables that belong to plugins or apps, merged from every source."""
+        return {key: value for key, value in self.table.items() if key not in CORE_KEYS and isinstance(value, dict)}
+
+    def section_origins(self, name: str) -> dict[Path_, Origin]:
+        """Return the origins of section ``name``'s values, by their path inside the section."""
+        return {path[1:]: origin for path, origin in self.origins.items() if path[0] == name and len(path) > 1}
 
 
-def find_toml_files(base_dir: Path) -> list[Path]:
-    """Return the spoc.toml files of a project, weakest first (``config/`` wins)."""
-    return [path for path in (base_dir / "spoc.toml", base_dir / "config" / "spoc.toml") if path.is_file()]
+def _is_str_list(value: Any) -> bool:
+    # Tuples are welcome from the settings module; TOML only makes lists.
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
 
 
-def find_settings_module(base_dir: Path) -> Path | None:
-    """Return the project's settings module: ``config/``, ``conf/``, root; settings, config, configuration."""
-    for folder in _SETTINGS_DIRS:
-        for name in _SETTINGS_NAMES:
-            for candidate in (base_dir / folder / f"{name}.py", base_dir / folder / name / "__init__.py"):
-                if candidate.is_file():
-                    return candidate
-    return None
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - depends on the interpreter
-        import tomli as tomllib
-    try:
-        with path.open("rb") as stream:
-            document: dict[str, Any] = tomllib.load(stream)
-            return document
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}. Fix the syntax at that line.", path=path) from exc
-
-
-def _line_number(path: Path, key: str) -> int | None:
-    """Return the line of the first ``key =`` in a TOML file (tomllib does not give it)."""
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
-
-
-def _line_of(path: Path, key: str) -> str:
-    """Return ``:LINE`` of the first ``key =`` in a TOML file, or nothing."""
-    number = _line_number(path, key)
-    return f":{number}" if number else ""
-
-
-def _load_settings_module(path: Path) -> dict[str, Any]:
-    spec = importlib.util.spec_from_file_location("spoc_project_settings", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - only for exotic paths
-        raise ConfigError("cannot be imported as a Python module", path=path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        raise ConfigError(
-            f"the settings module raised {type(exc).__name__}: {exc}. See the chained traceback.", path=path
-        ) from exc
-    finally:
-        sys.modules.pop(spec.name, None)
-    return _uppercase_names(module)
-
-
-def _uppercase_names(module: ModuleType) -> dict[str, Any]:
-    return {name: value for name, value in vars(module).items() if name.isupper() and not name.startswith("_")}
-
-
-def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _check_table(table: Mapping[str, Any], where: str, path: Path | None, problems: list[str]) -> None:
-    for key, value in table.items():
-        check = _FIELDS.get(key)
-        location = f"{path}{_line_of(path, key)}" if path is not None else where
-        if check is None:
-            if not isinstance(value, dict):
-                problems.append(
-                    f"{location}: unknown key 'spoc.{key}'{did_you_mean(key, _FIELDS)}; "
-                    f"valid keys: {', '.join(_FIELDS)}"
-                )
-        elif not check[0](value):
-            problems.append(f"{location}: 'spoc.{key}' = {value!r} is invalid: expected {check[1]}")
-
-
-def _installed_apps(module_settings: Mapping[str, Any], path: Path | None, problems: list[str]) -> list[str]:
-    value = module_settings.get("INSTALLED_APPS", [])
-    if not _is_str_list(value):
-        problems.append(f"{path}: INSTALLED_APPS = {value!r} is invalid: expected a list of app names")
-        return []
-    return list(value)
-
-
-def _select_mode(
-    table: Mapping[str, Any], overrides: Mapping[str, Any], modes: Mapping[str, list[str]], key_files: dict[str, Path]
-) -> str:
-    source_file: Path | None = None
-    if "mode" in overrides:
-        mode, source = overrides["mode"], "Framework(settings={'mode': ...})"
-    elif os.environ.get(MODE_VARIABLE):
-        mode, source = os.environ[MODE_VARIABLE], f"the environment variable {MODE_VARIABLE}"
-    elif "mode" in table:
-        source_file = key_files["mode"]
-        mode, source = table["mode"], "spoc.mode"
-    else:
-        return DEFAULT_MODE
-    if mode not in modes:
-        raise ConfigError(
-            f"unknown mode {mode!r} (from {source}){did_you_mean(str(mode), modes)}; "
-            f"valid modes: {', '.join(modes)}. Declare others under [spoc.modes].",
-            path=source_file,
-            line=_line_number(source_file, "mode") if source_file else None,
-            key="spoc.mode",
+def _unknown_key(path: Path_, origin: Origin) -> Problem:
+    if origin.variable and origin.source in ("environment", "dotenv"):
+        variables = [f"{ENV_PREFIX}{key.upper()}" for key in CORE_KEYS]
+        return Problem(
+            f"unknown setting {origin.variable}{did_you_mean(origin.variable, variables)}; SPOC reads "
+            f"{', '.join(variables)}, SPOC_<SECTION>__<KEY> for a plugin's section, and the control variables "
+            f"{', '.join(sorted(CONTROL_VARIABLES))}. Unset it or correct its name.",
+            origin,
+            origin.variable,
         )
-    return str(mode)
+    return Problem(
+        f"unknown key 'spoc.{path[0]}'{did_you_mean(path[0], CORE_KEYS)}; valid keys: {', '.join(CORE_KEYS)}",
+        origin,
+        f"spoc.{path[0]}",
+    )
 
 
-def load_project_config(base_dir: Path, overrides: Mapping[str, Any] | None = None) -> ProjectConfig:
-    """Read and check the project configuration of ``base_dir``.
+def _mode_source(origin: Origin | None) -> str:
+    if origin is None:
+        return "the default"
+    return {
+        "argument": "Framework(settings={'mode': ...})",
+        "environment": f"the environment variable {MODE_VARIABLE}",
+        "settings_module": "MODE",
+        "dotenv": MODE_VARIABLE,
+    }.get(origin.source, "spoc.mode")
+
+
+def _check_modes(merged: Layer, problems: list[Problem]) -> tuple[str, list[str]]:
+    """Check the mode and the modes that ``[spoc.apps]`` names; return the mode and its cascade."""
+    table = unflatten(merged.values)
+    declared = table.get("modes", {})
+    modes = dict(BUILTIN_MODES)
+    if isinstance(declared, dict):
+        modes.update({name: list(cascade) for name, cascade in declared.items() if _is_str_list(cascade)})
+    mode = table.get("mode", DEFAULT_MODE)
+    if isinstance(mode, str) and mode not in modes:
+        origin = merged.origins.get(("mode",))
+        problems.append(
+            Problem(
+                f"unknown mode {mode!r} (from {_mode_source(origin)}){did_you_mean(mode, modes)}; "
+                f"valid modes: {', '.join(modes)}. Declare others under [spoc.modes].",
+                origin if origin is not None and origin.path is not None else None,
+                "spoc.mode",
+            )
+        )
+    per_mode = table.get("apps", {})
+    for listed in per_mode if isinstance(per_mode, dict) else ():
+        if listed not in modes:
+            problems.append(
+                Problem(
+                    f"[spoc.apps] lists apps for unknown mode {listed!r}{did_you_mean(listed, modes)}; "
+                    f"valid modes: {', '.join(modes)}",
+                    origin_for(merged.origins, ("apps", listed)),
+                    f"spoc.apps.{listed}",
+                )
+            )
+    if not isinstance(mode, str) or mode not in modes:
+        return DEFAULT_MODE, []
+    return mode, list(modes[mode])
+
+
+def _module_problems(module_settings: Mapping[str, Any], path: Path | None, problems: list[Problem]) -> None:
+    def origin(name: str) -> Origin | None:
+        return Origin("settings_module", path, python_line(path, name), name) if path else None
+
+    if not _is_str_list(module_settings.get("INSTALLED_APPS", [])):
+        problems.append(
+            Problem(
+                f"INSTALLED_APPS = {module_settings['INSTALLED_APPS']!r} is invalid: expected a list of app names",
+                origin("INSTALLED_APPS"),
+                "INSTALLED_APPS",
+            )
+        )
+    plugins = module_settings.get("PLUGINS", {})
+    if not isinstance(plugins, dict) or not all(_is_str_list(uris) for uris in plugins.values()):
+        problems.append(
+            Problem(
+                f"PLUGINS = {plugins!r} is invalid: expected a dict of lists of dotted paths, "
+                'e.g. PLUGINS = {"middleware": ["myproject.middleware"]}',
+                origin("PLUGINS"),
+                "PLUGINS",
+            )
+        )
+
+
+def _toml_layers(toml_files: list[Path], problems: list[Problem]) -> list[Layer]:
+    layers = []
+    for path in toml_files:
+        spoc_table = read_toml(path).get("spoc", {})
+        if not isinstance(spoc_table, dict):
+            problems.append(
+                Problem(f"'spoc' must be a table ([spoc]), got {spoc_table!r}", Origin("toml", path), "spoc")
+            )
+            continue
+        layers.append(toml_layer(path, spoc_table, "toml"))
+    return layers
+
+
+def load_project_config(
+    base_dir: Path, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> ProjectConfig:
+    """Read, merge and check the configuration of ``base_dir``; nothing is written, the environment is only read.
 
     Args:
         base_dir: the project folder.
-        overrides: the strongest source, ``Framework(settings=...)``.
+        overrides: the strongest source, ``Framework(settings=...)``; its UPPERCASE
+            keys replace names of the settings module.
+        environ: the variables to read; ``os.environ`` by default.
 
     Raises:
-        ConfigError: listing every problem found, each with its file and key.
+        ConfigError: listing every problem found, each with its file and line or variable.
     """
+    from spoc.settings_model import SpocSettings, validate  # pydantic: only once settings are built
+
     overrides = dict(overrides or {})
-    problems: list[str] = []
+    problems: list[Problem] = []
 
     settings_path = find_settings_module(base_dir)
-    module_settings = _load_settings_module(settings_path) if settings_path else {}
-
+    module_settings = load_settings_module(settings_path) if settings_path else {}
+    module_settings.update({key: value for key, value in overrides.items() if key.isupper()})
     toml_files = find_toml_files(base_dir)
-    table: dict[str, Any] = {}
-    key_files: dict[str, Path] = {}
-    for path in toml_files:
-        document = _read_toml(path)
-        spoc_table = document.get("spoc", {})
-        if not isinstance(spoc_table, dict):
-            problems.append(f"{path}: 'spoc' must be a table ([spoc]), got {spoc_table!r}")
-            continue
-        _check_table(spoc_table, str(path), path, problems)
-        table = _merge(table, spoc_table)
-        key_files.update(dict.fromkeys(spoc_table, path))
-    _check_table(overrides, "Framework(settings=...)", None, problems)
-    table = _merge(table, overrides)
-    installed = _installed_apps(module_settings, settings_path, problems)
-    if not _is_table_of_lists(module_settings.get("PLUGINS", {})):
-        problems.append(
-            f"{settings_path}: PLUGINS = {module_settings['PLUGINS']!r} is invalid: expected a dict of lists of "
-            'dotted paths, e.g. PLUGINS = {"middleware": ["myproject.middleware"]}'
-        )
-    if problems:
-        raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems), key=None)
+    weak = [module_layer(settings_path, module_settings), *_toml_layers(toml_files, problems)]
+    dotenv_path = base_dir / ".env" if (base_dir / ".env").is_file() else None
+    strong = [dotenv_layer(dotenv_path, problems)] if dotenv_path else []
+    strong += [environment_layer(os.environ if environ is None else environ, problems), argument_layer(overrides)]
 
-    modes = {**BUILTIN_MODES, **table.get("modes", {})}
-    mode = _select_mode(table, overrides, modes, key_files)
-    per_mode: dict[str, list[str]] = table.get("apps", {})
-    for listed in per_mode:
-        if listed not in modes:
-            raise ConfigError(
-                f"[spoc.apps] lists apps for unknown mode {listed!r}{did_you_mean(listed, modes)}; "
-                f"valid modes: {', '.join(modes)}",
-                path=key_files.get("apps"),
-                key=f"spoc.apps.{listed}",
-            )
+    # The mode picks the per-mode file, so it comes from every other source.
+    mode = merge([*weak, *strong]).values.get(("mode",), DEFAULT_MODE)
+    mode_files = find_mode_files(base_dir, mode) if isinstance(mode, str) else []
+    mode_layers = [mode_file_layer(path, problems) for path in mode_files]
+    merged = merge([*weak, *(spoc for spoc, _ in mode_layers), *strong])
+    env = merge([env for _, env in mode_layers])
+
+    core_leaves: dict[Path_, Any] = {}
+    for path, value in merged.values.items():
+        if path[0] in CORE_KEYS:
+            core_leaves[path] = value
+        elif len(path) == 1 and not isinstance(value, dict):
+            problems.append(_unknown_key(path, merged.origins[path]))
+    core = validate(SpocSettings, core_leaves, merged.origins, problems)
+    _module_problems(module_settings, settings_path, problems)
+    mode, cascade = _check_modes(merged, problems)
+    raise_problems(problems)
+    assert core is not None  # validate() returned None only with problems, raised above
 
     # The cascade is written strongest first; apps load base first (production's,
     # then staging's, then development's), as Django projects append debug apps.
-    apps: dict[str, str] = {app: "INSTALLED_APPS" for app in installed}
-    for cascade_mode in reversed(modes[mode]):
-        for app in per_mode.get(cascade_mode, []):
+    apps: dict[str, str] = {app: "INSTALLED_APPS" for app in module_settings.get("INSTALLED_APPS", [])}
+    for cascade_mode in reversed(cascade):
+        for app in core.apps.get(cascade_mode, []):
             apps.setdefault(app, f"apps.{cascade_mode}")
+    table = unflatten(merged.values)
+    validated = core.model_dump(by_alias=True)
+    table.update({key: validated[key] for key in table if key in CORE_KEYS})
     return ProjectConfig(
         base_dir=base_dir,
         mode=mode,
-        cascade=list(modes[mode]),
+        cascade=cascade,
         apps=list(apps.items()),
         table=table,
         module_settings=module_settings,
         toml_files=toml_files,
-        key_files=key_files,
         settings_path=settings_path,
+        origins=dict(merged.origins),
+        env={path[0]: value for path, value in env.values.items()},
+        env_origins={path[0]: origin for path, origin in env.origins.items()},
+        mode_files=mode_files,
+        dotenv_path=dotenv_path,
+        core=core,
     )

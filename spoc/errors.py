@@ -32,6 +32,8 @@ __all__ = [
     "SpocError",
     "SpocWarning",
     "StartupError",
+    "WorkerError",
+    "WorkerTimeoutError",
     "did_you_mean",
 ]
 
@@ -224,6 +226,47 @@ class ShutdownError(SpocError, _ExceptionGroup[Exception]):
     def derive(self, excs: Sequence[Exception]) -> ShutdownError:  # type: ignore[override]
         """Keep the type when Python splits the group (``except*``)."""
         return ShutdownError(self.message, excs)
+
+
+class WorkerError(SpocError):
+    """A worker is declared wrongly, or failed while it ran.
+
+    Attributes:
+        worker: the worker's name (empty when it has none yet).
+        site: ``file:line`` where it is defined, when known.
+        remote_traceback: for a process worker, the traceback printed in its process.
+    """
+
+    def __init__(self, message: str, *, worker: str, site: str = "", remote_traceback: str = "") -> None:
+        self.worker = worker
+        self.site = site
+        self.remote_traceback = remote_traceback
+        super().__init__(message)
+
+
+class WorkerTimeoutError(WorkerError):
+    """A worker did not stop within its ``stop_timeout``; a process worker's process was terminated.
+
+    Attributes:
+        timeout: the stop timeout, in seconds.
+    """
+
+    def __init__(self, worker: str, kind: str, timeout: float, site: str = "") -> None:
+        self.timeout = timeout
+        ended = (
+            "its process was terminated"
+            if kind == "process"
+            else "its main task was cancelled"
+            if kind == "asyncio"
+            else "its thread is left running as a daemon"
+        )
+        super().__init__(
+            f"worker {worker!r} ({site or 'unknown location'}) did not stop within {timeout:g} s of being asked to; "
+            f"{ended}. Make its main() return soon after `stop` is set (wait on it instead of sleeping), "
+            "or give it more time: @spoc.worker(stop_timeout=...).",
+            worker=worker,
+            site=site,
+        )
 
 
 class SpocWarning(UserWarning):

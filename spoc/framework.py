@@ -15,30 +15,27 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from spoc import builtins
 from spoc.components import ComponentRegistry
 from spoc.config import ProjectConfig, load_project_config
-from spoc.discovery import (
-    PluginSelection,
-    configured_plugin_groups,
-    load_configured_plugins,
-    load_entry_point_plugins,
-    load_named_plugins,
-    plugin_failed,
-)
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
-from spoc.ordering import order_plugins
 from spoc.plugins import PluginHost, PluginRecord, impl_location
+from spoc.registration import register_plugins
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
-from spoc.settings import Settings, load_sections
+from spoc.settings import build_settings, load_sections
 from spoc.tracing import install_tracing, tracing_requested
+from spoc.worker_spec import worker_steps
+
+if TYPE_CHECKING:
+    from spoc.runner import Runner
+    from spoc.settings_model import SpocSettings
+    from spoc.workers import Worker
 
 __all__ = ["Framework", "Hook", "Schema"]
 
@@ -100,8 +97,9 @@ class Framework:
         self._host = PluginHost()
         if tracing_requested():
             install_tracing(self._host.manager)
-        self._register_plugins(disable_plugins, plugins)
-        self._check_hook_names()
+        self.plugins: dict[str, dict[str, Any]] = register_plugins(
+            self._host, self.config, self._loader, self.installed_apps, disable_plugins=disable_plugins, plugins=plugins
+        )
 
         self.components = ComponentRegistry()
         self._reset_components()
@@ -109,64 +107,11 @@ class Framework:
         # Every step runs through the spoc_run_step hook, so wrappers see each one.
         self._stack = UndoStack(self._run_step)
         self._started = False
+        self._workers: list[Worker] = []
+        self._runner: Runner | None = None
         # Plugins may read the core settings while declaring their own sections.
-        self.settings = Settings(self.config)
-        self.settings = Settings(self.config, load_sections(self._host, self, self.config))
-
-    def _register_plugins(self, disable_plugins: Sequence[str], plugins: Sequence[Any]) -> None:
-        """Load every plugin, order them, register them.
-
-        Default order: built-ins, entry points, configured groups,
-        ``plugins=``, app packages; then ``spoc_requires``/``spoc_before``/
-        ``spoc_after`` declarations reorder it (see :mod:`spoc.ordering`).
-        """
-        names = [plugin for plugin in plugins if isinstance(plugin, str)]
-        blocked = [*self.config.table.get("disable_plugins", []), *disable_plugins]
-        policy = self.config.table.get("plugin_errors", "raise")
-        records = [PluginRecord("spoc.builtins", "builtin", builtins)]
-        records += load_entry_point_plugins(self._host, PluginSelection.from_environment(blocked, names), policy)
-        self._loader.bind()
-        groups = configured_plugin_groups(self.config.table.get("plugins", {}), self.config.module_plugins)
-        self.plugins: dict[str, dict[str, Any]]
-        self.plugins, configured = load_configured_plugins(self._host, groups)
-        records += configured
-        known = {record.name for record in records} | set(self._host.unloaded)
-        records += load_named_plugins(names, known)
-        objects = [plugin for plugin in plugins if not isinstance(plugin, str)]
-        records += [
-            PluginRecord(getattr(plugin, "__name__", None) or f"plugin-{index}", "configured", plugin)
-            for index, plugin in enumerate(objects)
-        ]
-        for app in self.installed_apps:
-            package = self._loader.import_app(app)
-            specs = self._loader.import_hookspecs(app)
-            if specs is not None:
-                self._host.manager.add_hookspecs(specs)
-            if self._host.holds_hookimpls(package):
-                records.append(PluginRecord(f"{APPS_PACKAGE}.{app}", "app", package))
-        for record in order_plugins(records, self._host.unloaded):
-            try:
-                self._host.register_record(record)
-            except SpocError as exc:
-                if record.source != "entrypoint":
-                    raise
-                plugin_failed(self._host, record, exc, policy)
-
-    def _check_hook_names(self) -> None:
-        """Check every plugin's hook names, once every plugin has added its hookspecs.
-
-        An installed plugin that fails the check is handled like one that fails
-        to import: an error, or skipped with a warning under ``plugin_errors = "warn"``.
-        """
-        policy = self.config.table.get("plugin_errors", "raise")
-        for record in list(self._host.records.values()):
-            try:
-                self._host.check_unknown_hooks([record.name])
-            except SpocError as exc:
-                if record.source != "entrypoint":
-                    raise
-                self._host.unregister(record.name)
-                plugin_failed(self._host, record, exc, policy)
+        self.settings: SpocSettings = build_settings(self.config)
+        self.settings = build_settings(self.config, load_sections(self._host, self, self.config))
 
     # -- public state ------------------------------------------------------
 
@@ -191,6 +136,26 @@ class Framework:
         return self._started
 
     @property
+    def workers(self) -> list[Worker]:
+        """The running workers, in start order; empty when not started (see docs/workers.md)."""
+        return list(self._workers)
+
+    def run(self) -> None:
+        """Start, block until SIGINT/SIGTERM (main thread) or :meth:`request_stop`, then shut down."""
+        from spoc.runner import Runner
+
+        self._runner = Runner(self)
+        try:
+            self._runner.run()
+        finally:
+            self._runner = None
+
+    def request_stop(self) -> None:
+        """Make a blocking :meth:`run` shut down and return; safe from any thread; else a no-op."""
+        if self._runner is not None:
+            self._runner.request_stop()
+
+    @property
     def import_order(self) -> list[str]:
         """Every ``app.module`` node in the order startup imports them."""
         return [node.label for node in self._nodes]
@@ -206,7 +171,7 @@ class Framework:
             raise SpocError(f"{hook_name!r} is not a lifecycle hook; lifecycle hooks: {', '.join(LIFECYCLE_HOOKS)}")
         if hook_name == "spoc_register_components":
             return self._host.ordered_impls(hook_name)
-        pairs = self._lifecycle_pairs()
+        pairs = self._host.lifecycle_pairs()
         if hook_name == "spoc_startup":
             return [start for _, start, _ in pairs if start is not None]
         return [stop for _, _, stop in reversed(pairs) if stop is not None]
@@ -359,6 +324,8 @@ class Framework:
                 target=impl.plugin_name,
             )
         yield from self._lifecycle_hook_steps()
+        # Last: workers start after every spoc_startup, so they stop before any spoc_shutdown.
+        yield from worker_steps(self, self._host, self._workers)
 
     def _schema_hook_step(self, node: ModuleNode, module: ModuleType) -> Step:
         start = self.schema.hook(node.kind, "startup")
@@ -372,31 +339,9 @@ class Framework:
             node.label,
         )
 
-    def _lifecycle_pairs(self) -> list[tuple[str, pluggy.HookImpl | None, pluggy.HookImpl | None]]:
-        """Return ``(plugin, spoc_startup impl, spoc_shutdown impl)`` in startup order.
-
-        Pairing each plugin's two implementations is what makes shutdown the
-        exact mirror of startup.
-        """
-        starts = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_startup")}
-        stops = {impl.plugin_name: impl for impl in self._host.ordered_impls("spoc_shutdown")}
-        # Registered through SPOC first, in order; then any registered on the manager directly.
-        registered = {name: index for index, name in enumerate(self._host.records)}
-
-        def position(name: str) -> tuple[int, int]:
-            impl = starts.get(name)
-            if impl is not None:
-                group = 0 if impl.tryfirst else 2 if impl.trylast else 1
-            else:  # shutdown only: tryfirst means first at shutdown, so last at startup
-                stop = stops[name]
-                group = 2 if stop.tryfirst else 0 if stop.trylast else 1
-            return group, registered.get(name, len(registered))
-
-        return [(name, starts.get(name), stops.get(name)) for name in sorted({*starts, *stops}, key=position)]
-
     def _lifecycle_hook_steps(self) -> Iterator[Step]:
         """Yield one step per plugin: its spoc_startup, undone by its spoc_shutdown."""
-        for name, start, stop in self._lifecycle_pairs():
+        for name, start, stop in self._host.lifecycle_pairs():
             yield Step(
                 f"spoc_startup of {self._host.describe_impl(start)}" if start else f"start {name}",
                 partial(self._host.call_one, "spoc_startup", start, framework=self) if start else _nothing,

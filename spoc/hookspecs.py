@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING, Any
 from spoc.markers import hookspec
 
 if TYPE_CHECKING:
+    import argparse
+
     import pluggy
 
+    from spoc.checks import Problem
     from spoc.framework import Framework
     from spoc.lifecycle import Step
+    from spoc.workers import Worker
 
 
 @hookspec(historic=True)
@@ -126,10 +130,110 @@ def spoc_run_step(framework: Framework, step: Step, undo: bool) -> Any:
         framework: the framework starting or stopping.
         step: the step; ``step.kind`` (``import``, ``schema_hook``,
             ``initialize``, ``spoc_register_components``, ``spoc_startup``,
-            ``prepare``), ``step.target`` (``blog.models`` or a plugin name)
+            ``spoc_register_workers``, ``worker``, ``prepare``),
+            ``step.target`` (``blog.models``, a plugin or a worker name)
             and ``step.label`` say what it is.
         undo: ``False`` to run the step, ``True`` to run its undo action.
 
     Returns:
         What the step returned (an awaitable under ``astartup()``).
+    """
+
+
+@hookspec
+def spoc_check(framework: Framework) -> list[Problem | str] | None:
+    """Report problems of a project, for ``python -m spoc check``.
+
+    Called by ``check`` once the dry run has started the project (every
+    module imported, every ``spoc_startup`` done), before it is stopped again;
+    never by a plain ``startup()``. Each implementation is called on its own,
+    so one that raises is reported as a problem and the others still run.
+
+    Args:
+        framework: the started framework, with its components and settings.
+
+    Returns:
+        A list of ``spoc.checks.Problem`` (with an ``id`` such as
+        ``"blog.E001"`` and a ``hint``), or plain strings (reported under the
+        plugin's name); ``None`` or an empty list when all is well.
+    """
+
+
+@hookspec
+def spoc_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add commands to ``python -m spoc``.
+
+    Called while the command line is built, for installed (entry-point) and
+    ``-p NAME`` plugins, only when the command asked for is not a built-in one
+    (or for ``--help``), so a broken plugin command never stops ``check``.
+
+    Args:
+        subparsers: the command line's sub-parsers; call
+            ``subparsers.add_parser(name, help=...)`` and give the parser
+            ``set_defaults(run=function)``, where ``function(args, context)``
+            returns the exit status and ``context.framework()`` builds the
+            project's Framework.
+    """
+
+
+@hookspec
+def spoc_register_workers(framework: Framework) -> list[Any] | None:
+    """Contribute workers from a plugin.
+
+    Called during startup, one implementation at a time, after every
+    ``spoc_startup``; the workers returned start right after, with the
+    ``@spoc.worker`` components of the apps' modules.
+
+    Args:
+        framework: the framework being started.
+
+    Returns:
+        A list of workers: functions or classes, plain (a thread worker with
+        the default options) or declared with ``spoc.worker(obj, every=...)``;
+        a worker's name defaults to ``<plugin name>.<function name>``.
+    """
+
+
+@hookspec
+def spoc_after_worker_started(framework: Framework, worker: Worker) -> None:
+    """Observe a worker that has started: its ``setup`` is done and its ``main`` begins.
+
+    Called on the worker's own thread (for a process worker, on the thread
+    that watches its process), once per run, so again after each restart.
+    Startup waits for this call (up to the worker's ``start_timeout``).
+
+    Args:
+        framework: the running framework.
+        worker: the worker; ``worker.name``, ``worker.kind``, ``worker.restarts``.
+    """
+
+
+@hookspec
+def spoc_after_worker_stopped(framework: Framework, worker: Worker) -> None:
+    """Observe a worker whose run has ended, cleanly or not.
+
+    Called on the worker's thread at the end of every run, also when its
+    ``setup`` or ``teardown`` failed, before any restart; shutdown waits for
+    it (up to the worker's ``stop_timeout``).
+
+    Args:
+        framework: the running framework.
+        worker: the worker; ``worker.state`` says how it ended.
+    """
+
+
+@hookspec
+def spoc_on_worker_error(framework: Framework, worker: Worker, error: BaseException) -> None:
+    """Observe a worker's failure: its ``setup``, ``main``, ``teardown`` (or a periodic run) raised.
+
+    Called on the worker's thread after the failure is logged with the
+    worker's name and traceback; also called with a ``WorkerTimeoutError``
+    when the worker does not stop in time. The application goes on: the
+    restart policy decides what happens to the worker.
+
+    Args:
+        framework: the running framework.
+        worker: the worker that failed.
+        error: the exception; for a process worker a ``WorkerError`` whose
+            ``remote_traceback`` is the traceback from its process.
     """

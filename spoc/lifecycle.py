@@ -30,8 +30,9 @@ class Step:
         undo: the action that reverts it, if any.
         undo_label: what the undo does, e.g. ``blog.models.teardown()``.
         kind: what sort of step: ``import``, ``schema_hook``, ``initialize``,
-            ``spoc_register_components``, ``spoc_startup`` or ``prepare``.
-        target: what it acts on: ``blog.models`` or a plugin's name.
+            ``spoc_register_components``, ``spoc_startup``,
+            ``spoc_register_workers``, ``worker`` or ``prepare``.
+        target: what it acts on: ``blog.models``, a plugin's or a worker's name.
     """
 
     label: str

@@ -214,3 +214,27 @@ class PluginHost:
         record = self.records.get(impl.plugin_name)
         who = record.describe() if record else f"plugin {impl.plugin_name!r}"
         return f"{who} at {impl_location(impl.function)}"
+
+    def lifecycle_pairs(self) -> list[tuple[str, pluggy.HookImpl | None, pluggy.HookImpl | None]]:
+        """Return ``(plugin, spoc_startup impl, spoc_shutdown impl)`` in startup order.
+
+        Pairing each plugin's two implementations is what makes shutdown the
+        exact mirror of startup. A plugin with only ``spoc_shutdown`` takes the
+        place its marker means at shutdown: ``tryfirst`` stops it early, so it
+        goes last at startup.
+        """
+        starts = {impl.plugin_name: impl for impl in self.ordered_impls("spoc_startup")}
+        stops = {impl.plugin_name: impl for impl in self.ordered_impls("spoc_shutdown")}
+        # Registered through SPOC first, in order; then any registered on the manager directly.
+        registered = {name: index for index, name in enumerate(self.records)}
+
+        def position(name: str) -> tuple[int, int]:
+            impl = starts.get(name)
+            if impl is not None:
+                group = 0 if impl.tryfirst else 2 if impl.trylast else 1
+            else:
+                stop = stops[name]
+                group = 2 if stop.tryfirst else 0 if stop.trylast else 1
+            return group, registered.get(name, len(registered))
+
+        return [(name, starts.get(name), stops.get(name)) for name in sorted({*starts, *stops}, key=position)]

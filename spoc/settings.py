@@ -1,114 +1,200 @@
-"""The settings object of a framework: core configuration plus plugin sections.
+"""Build ``fw.settings``: the core settings plus the sections plugins and apps declare.
 
-Plugins and apps contribute typed sections through ``spoc_load_settings``;
-each is validated by the pydantic model the plugin supplies, so SPOC itself
-never imports pydantic for a project that has no sections.
+A plugin returns ``{"timing": TimingSettings}`` from ``spoc_load_settings``;
+the section is filled from ``[spoc.timing]`` of every file and from
+``SPOC_TIMING__*`` variables, and validated by the plugin's pydantic model.
+This module also lists every value with its source, secrets masked, for the
+``settings`` command and the debug log.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from spoc.config import ProjectConfig
 from spoc.errors import ConfigError, SpocWarning, did_you_mean
+from spoc.layers import CORE_KEYS, Origin, Path_, Problem, flatten, raise_problems
+from spoc.secrets import MASK, is_secret_name, is_secret_value
+from spoc.sources import python_line
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from spoc.framework import Framework
     from spoc.plugins import PluginHost
+    from spoc.settings_model import SpocSettings
 
-__all__ = ["Settings", "load_sections"]
+__all__ = ["SettingRow", "build_settings", "load_sections", "setting_rows"]
 
-
-class Settings:
-    """The validated settings of one framework.
-
-    Core values are attributes (``mode``, ``debug``, ``apps``...); the settings
-    module's UPPERCASE names are attributes too (``settings.DATABASE``); a
-    plugin's section is ``settings.section("timing")``.
-    """
-
-    def __init__(self, config: ProjectConfig, sections: Mapping[str, Any] | None = None) -> None:
-        table = config.table
-        self.mode: str = config.mode
-        self.cascade: list[str] = list(config.cascade)
-        self.debug: bool = bool(table.get("debug", False))
-        self.apps: dict[str, list[str]] = {mode: list(apps) for mode, apps in table.get("apps", {}).items()}
-        self.modes: dict[str, list[str]] = {mode: list(c) for mode, c in table.get("modes", {}).items()}
-        self.schema: dict[str, Any] = dict(table.get("schema", {}))
-        self.plugins: dict[str, list[str]] = {g: list(u) for g, u in table.get("plugins", {}).items()}
-        self.disable_plugins: list[str] = list(table.get("disable_plugins", []))
-        self.plugin_errors: str = str(table.get("plugin_errors", "raise"))
-        self.installed_apps: list[str] = list(config.app_names)
-        self._module_settings = dict(config.module_settings)
-        self._sections = dict(sections or {})
-
-    def section(self, name: str) -> Any:
-        """Return the validated section a plugin declared, e.g. ``section("timing")``."""
-        try:
-            return self._sections[name]
-        except KeyError:
-            raise KeyError(
-                f"no settings section {name!r}{did_you_mean(name, self._sections)}; "
-                f"sections: {', '.join(self._sections) or 'none'}. A plugin declares one "
-                "by returning it from spoc_load_settings."
-            ) from None
-
-    @property
-    def sections(self) -> dict[str, Any]:
-        """Every plugin section, by name."""
-        return dict(self._sections)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        try:
-            return self._module_settings[name]
-        except KeyError:
-            raise AttributeError(
-                f"no setting {name!r}{did_you_mean(name, self._module_settings)}; the settings "
-                "module's UPPERCASE names and the core settings are attributes"
-            ) from None
-
-    def __repr__(self) -> str:
-        return f"Settings(mode={self.mode!r}, apps={self.installed_apps!r})"
+logger = logging.getLogger("spoc.settings")
 
 
-def load_sections(host: PluginHost, framework: Framework, config: ProjectConfig) -> dict[str, Any]:
-    """Ask every plugin for its settings sections and validate them.
+def build_settings(config: ProjectConfig, sections: Mapping[str, BaseModel] | None = None) -> SpocSettings:
+    """Return ``fw.settings``: the validated core of ``config``, with its sections once they are known."""
+    settings: SpocSettings = config.core.model_copy()
+    private = dict(object.__getattribute__(settings, "__pydantic_private__") or {})
+    private.update(
+        _cascade=list(config.cascade),
+        _installed_apps=list(config.app_names),
+        _uppercase=dict(config.module_settings),
+        _env=dict(config.env),
+        _sections=dict(sections or {}),
+    )
+    object.__setattr__(settings, "__pydantic_private__", private)
+    if sections is not None and logger.isEnabledFor(logging.DEBUG):
+        for row in setting_rows(settings, config):
+            logger.debug("setting %s = %s (%s)", row.key, json.dumps(row.value), row.location or row.source)
+    return settings
 
-    Raises:
-        ConfigError: two plugins claim one section, or a section's values are invalid.
-    """
-    owners: dict[str, str] = {}
-    models: dict[str, Any] = {}
+
+def _declared(host: PluginHost, framework: Framework, problems: list[Problem]) -> dict[str, tuple[type[Any], str]]:
+    """Ask every plugin for its sections: ``{name: (model, owner)}``."""
+    found: dict[str, tuple[type[Any], str]] = {}
     for impl in host.ordered_impls("spoc_load_settings"):
+        owner = host.describe_impl(impl)
         declared = host.call_one("spoc_load_settings", impl, framework=framework) or {}
+        if not isinstance(declared, Mapping):
+            problems.append(Problem(f"spoc_load_settings of {owner} returned {declared!r}; {_RETURN}"))
+            continue
         for name, model in declared.items():
-            if name in owners:
+            if name in found:
                 raise ConfigError(
-                    f"settings section [spoc.{name}] is claimed by both {owners[name]} and "
-                    f"{host.describe_impl(impl)}. Disable one of the plugins or rename a section.",
+                    f"settings section [spoc.{name}] is claimed by both {found[name][1]} and {owner}. "
+                    "Disable one of the plugins or rename a section.",
                     key=f"spoc.{name}",
                 )
-            owners[name] = host.describe_impl(impl)
-            models[name] = model
-    sections: dict[str, Any] = {}
-    for name, model in models.items():
-        values = config.sections.get(name, {})
+            if not isinstance(model, type) or not callable(getattr(model, "model_validate", None)):
+                problems.append(Problem(f"spoc_load_settings of {owner} gave section {name!r} {model!r}; {_RETURN}"))
+            elif not isinstance(name, str) or not name.isidentifier() or name in CORE_KEYS or not name.islower():
+                problems.append(
+                    Problem(
+                        f"spoc_load_settings of {owner} declares a section named {name!r}: a section name is "
+                        f"a lowercase identifier other than the core keys ({', '.join(CORE_KEYS)})"
+                    )
+                )
+            else:
+                found[name] = (model, owner)
+    return found
+
+
+_RETURN = (
+    "return a dict of section names to pydantic model classes (or classes with model_validate), "
+    'e.g. {"timing": TimingSettings}'
+)
+
+
+def load_sections(host: PluginHost, framework: Framework, config: ProjectConfig) -> dict[str, BaseModel]:
+    """Ask every plugin for its settings sections and validate them from every source.
+
+    Raises:
+        ConfigError: two plugins claim one section, or sections are invalid (all problems together).
+    """
+    from spoc.settings_model import validate
+
+    problems: list[Problem] = []
+    declared = _declared(host, framework, problems)
+    sections: dict[str, BaseModel] = {}
+    for name, (model, owner) in declared.items():
+        leaves = flatten(config.sections.get(name, {}))
         try:
-            sections[name] = model.model_validate(values)
-        except Exception as exc:  # pydantic.ValidationError, without importing pydantic here
-            raise ConfigError(
-                f"[spoc.{name}] is invalid: {exc}", path=config.file_of(name), key=f"spoc.{name}"
-            ) from exc
+            section = validate(model, leaves, config.section_origins(name), problems, prefix=(name,))
+        except Exception as exc:  # noqa: BLE001 - a bug in the plugin's own validators, reported with the rest
+            problems.append(
+                Problem(
+                    f"validating [spoc.{name}] with {model.__name__} of {owner} raised "
+                    f"{type(exc).__name__}: {exc}. Fix the model's validators."
+                )
+            )
+            continue
+        if section is not None:
+            sections[name] = section
+    raise_problems(problems)
     for name in config.sections:
-        if name not in models:
+        if name not in declared:
             warnings.warn(
-                f"[spoc.{name}] in {config.file_of(name)} is not claimed by any loaded plugin or app and is ignored"
-                f"{did_you_mean(name, models)}; is its plugin installed and not blocked?",
+                f"[spoc.{name}] in {config.origin_of((name,))} is not claimed by any loaded plugin or app and is "
+                f"ignored{did_you_mean(name, declared)}; is its plugin installed and not blocked?",
                 SpocWarning,
                 stacklevel=3,
             )
     return sections
+
+
+# -- listing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingRow:
+    """One value of the settings, as SPOC shows it.
+
+    Attributes:
+        key: ``spoc.debug``, ``spoc.timing.threshold_ms``, ``env.DATABASE_URL`` or ``DATABASE``.
+        value: the value as JSON would have it; :data:`spoc.secrets.MASK` for a secret.
+        source: ``argument``, ``environment``, ``dotenv``, ``mode_file``, ``toml``,
+            ``settings_module`` or ``default``.
+        location: the file and line (relative to the project) or the variable; empty for a default.
+        secret: whether the value is masked.
+    """
+
+    key: str
+    value: Any
+    source: str
+    location: str
+    secret: bool
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _raw(table: Mapping[str, Any], path: Path_) -> Any:
+    node: Any = table
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _origin(config: ProjectConfig, path: Path_) -> Origin | None:
+    """The origin of a validated value: its own, or that of the whole table a variable gave as JSON."""
+    for length in range(len(path), 0, -1):
+        origin = config.origins.get(path[:length])
+        if origin is not None and (length == len(path) or _raw(config.table, path[:length]) != {}):
+            return origin
+    return None
+
+
+def _row(key: str, path: Path_, value: Any, origin: Origin | None, config: ProjectConfig) -> SettingRow:
+    secret = is_secret_name(path) or is_secret_value(value) or value == MASK
+    return SettingRow(
+        key,
+        MASK if secret else _jsonable(value),
+        origin.source if origin else "default",
+        origin.location(config.base_dir) if origin else "",
+        secret,
+    )
+
+
+def setting_rows(settings: SpocSettings, config: ProjectConfig) -> list[SettingRow]:
+    """Return every value of ``settings`` with where it came from; secrets are masked."""
+    rows: list[SettingRow] = []
+    core = settings.model_dump(mode="json", by_alias=True)
+    sections = {name: section.model_dump(mode="json") for name, section in settings.sections.items()}
+    for path, value in flatten({**core, **sections}).items():
+        rows.append(_row("spoc." + ".".join(path), path, value, _origin(config, path), config))
+    for path, value in flatten(settings.env).items():
+        rows.append(_row("env." + ".".join(path), path, value, config.env_origins.get(path[0]), config))
+    for name, value in config.module_settings.items():
+        path_ = config.settings_path
+        origin = Origin("settings_module", path_, python_line(path_, name), name) if path_ else None
+        rows.append(_row(name, (name,), value, origin, config))
+    return rows

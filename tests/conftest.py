@@ -34,6 +34,12 @@ def _no_spoc_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture
+def no_entry_point_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep installed entry-point plugins (spoc-timing, spoc-logging) out of a test that counts exact calls."""
+    monkeypatch.setenv("SPOC_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
 def write_files(root: Path, files: dict[str, str]) -> Path:
     """Write ``{relative path: text}`` under ``root`` (text is dedented)."""
     for relative, text in files.items():

@@ -123,7 +123,7 @@ def test_installed_apps_that_is_not_a_list_names_the_settings_file(make_project:
         load_project_config(root)
 
     message = str(caught.value)
-    assert f"{root / 'config' / 'settings.py'}: INSTALLED_APPS = 'blog' is invalid" in message
+    assert f"{root / 'config' / 'settings.py'}:1: INSTALLED_APPS = 'blog' is invalid" in message
     assert "expected a list of app names" in message
 
 
@@ -195,9 +195,8 @@ def test_apps_of_a_mode_given_as_a_string_is_an_error_not_one_app_per_letter(mak
         load_project_config(root)
 
     message = str(caught.value)
-    assert str(root / "config" / "spoc.toml") in message
-    assert "'spoc.apps' = {'production': 'blog'} is invalid" in message
-    assert 'expected a table of lists of app names, e.g. production = ["blog"]' in message
+    assert f"{root / 'config' / 'spoc.toml'}:2: 'spoc.apps.production' = 'blog' is invalid" in message
+    assert 'expected a list of app names, e.g. production = ["blog"]' in message
 
 
 def test_an_unknown_key_suggests_the_right_one_with_file_and_line(make_project: ProjectFactory) -> None:
@@ -383,6 +382,5 @@ def test_a_schema_table_with_an_unknown_key_is_an_error(make_project: ProjectFac
         load_project_config(root)
 
     message = str(caught.value)
-    assert str(root / "config" / "spoc.toml") in message
-    assert "'spoc.schema'" in message
-    assert "expected a table with modules = [...] and [spoc.schema.dependencies]" in message
+    assert f"{root / 'config' / 'spoc.toml'}:3: unknown key 'spoc.schema.dependecies'" in message
+    assert "(did you mean 'dependencies'?); valid keys: modules, dependencies" in message

@@ -321,6 +321,8 @@ def test_plugin_load_error_message_in_the_docs(docs_project: Path, monkeypatch: 
     )
     write_files(docs_project, {"config/spoc.toml": TOML, "apps/blog/__init__.py": ""})
     monkeypatch.syspath_prepend(str(site))
+    # The real spoc-timing, once imported by an earlier test, would hide this broken one.
+    monkeypatch.delitem(sys.modules, "spoc_timing", raising=False)
     monkeypatch.setenv("SPOC_LOAD_PLUGINS", "timing")
 
     with pytest.raises(PluginLoadError) as info:

@@ -26,6 +26,8 @@ from spoc.errors import (
     SpocError,
     SpocWarning,
     StartupError,
+    WorkerError,
+    WorkerTimeoutError,
     did_you_mean,
 )
 
@@ -76,6 +78,14 @@ EXAMPLES: dict[type[BaseException], tuple[Callable[[], BaseException], dict[str,
     StartupError: (
         lambda: StartupError("import blog.models", RuntimeError("boom"), [ValueError("undo failed")]),
         {"step": "import blog.models"},
+    ),
+    WorkerError: (
+        lambda: WorkerError("worker 'blog.Indexer' failed", worker="blog.Indexer", site="w.py:5", remote_traceback="T"),
+        {"worker": "blog.Indexer", "site": "w.py:5", "remote_traceback": "T"},
+    ),
+    WorkerTimeoutError: (
+        lambda: WorkerTimeoutError("blog.Indexer", "process", 5.0, "w.py:5"),
+        {"worker": "blog.Indexer", "site": "w.py:5", "timeout": 5.0},
     ),
     ShutdownError: (
         lambda: ShutdownError("2 shutdown step(s) failed", [RuntimeError("a"), ValueError("b")]),

@@ -600,6 +600,7 @@ def test_tryfirst_and_trylast_change_the_startup_order_and_shutdown_mirrors_it(
     ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("no_entry_point_plugins")
 def test_a_wrapper_of_spoc_startup_wraps_each_implementation_call(make_project: ProjectFactory, rec: Recorder) -> None:
     files = {f"apps/{app}/__init__.py": app_source(app, *hooks_lines(app)) for app in ("blog", "users")}
     root = make_project(files, apps=["blog", "users"])
@@ -844,6 +845,7 @@ def test_components_added_by_spoc_register_components_go_at_shutdown_so_a_restar
     fw.shutdown()
 
 
+@pytest.mark.usefixtures("no_entry_point_plugins")
 def test_a_spoc_run_step_wrapper_sees_every_startup_step_and_every_undo_step(
     make_project: ProjectFactory, rec: Recorder
 ) -> None:

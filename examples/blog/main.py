@@ -8,7 +8,9 @@ Run it from this folder (``make demo`` does):
 Every line indented under ``startup`` and ``shutdown`` is one lifecycle step:
 ``import``/``unload`` come from the Schema hooks below, ``init``/``teardown``
 from module-level initialize()/teardown(), ``start``/``stop`` from the apps'
-spoc_startup/spoc_shutdown. Shutdown prints them in the exact reverse order.
+spoc_startup/spoc_shutdown, and, last, from core's worker hooks as each worker
+of apps/blog/workers.py starts and stops. Shutdown prints them in the exact
+reverse order.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from types import ModuleType
 import spoc
 
 HERE = Path(__file__).resolve().parent
-KINDS = ["models", "services", "views"]
+KINDS = ["models", "services", "views", "workers"]
 IMPORTED: list[str] = []
 
 
@@ -45,7 +47,7 @@ def unloaded(module: ModuleType) -> None:
 # Schema given in code wins, and this one adds hooks for every kind.
 SCHEMA = spoc.Schema(
     modules=KINDS,
-    dependencies={"services": ["models"], "views": ["models", "services"]},
+    dependencies={"services": ["models"], "views": ["models", "services"], "workers": ["services"]},
     hooks={kind: {"startup": imported, "shutdown": unloaded} for kind in KINDS},
 )
 

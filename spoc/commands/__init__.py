@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS", "CommandContext", "find_project", "table"]
 
-COMMANDS: Final = ("apps", "plugins", "hooks")
+COMMANDS: Final = ("apps", "plugins", "hooks", "components", "check", "graph", "init", "run", "settings")
 
 
 def find_project(start: Path) -> Path | None:
@@ -39,6 +39,7 @@ class CommandContext:
     mode: str | None = None
     load: list[str] = field(default_factory=list)
     block: list[str] = field(default_factory=list)
+    strict: bool = True
 
     @classmethod
     def from_options(cls, project: Path | None, mode: str | None, plugin_options: Sequence[str]) -> CommandContext:
@@ -57,12 +58,18 @@ class CommandContext:
             )
         return found
 
+    def settings(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Return the settings the global options impose (``--mode``), with ``overrides`` on top."""
+        return {**({"mode": self.mode} if self.mode else {}), **(overrides or {})}
+
     def framework(self, settings_overrides: Mapping[str, Any] | None = None) -> Framework:
         """Build the project's Framework with the global options applied."""
         from spoc.framework import Framework
 
-        settings = {**({"mode": self.mode} if self.mode else {}), **(settings_overrides or {})}
-        return Framework(self.project_dir(), settings=settings, disable_plugins=self.block, plugins=self.load)
+        settings = self.settings(settings_overrides)
+        return Framework(
+            self.project_dir(), strict=self.strict, settings=settings, disable_plugins=self.block, plugins=self.load
+        )
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:

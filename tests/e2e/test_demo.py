@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "blog"
-KINDS = ["models", "services", "views"]
+KINDS = ["models", "services", "views", "workers"]
 UNDO = {"import": "unload", "init": "teardown", "start": "stop"}
 STEP = re.compile(r"^  (import|init|start|unload|teardown|stop)\s+(\S+)")
 
@@ -116,6 +116,7 @@ def test_demo_imports_apps_in_load_order_within_each_kind(mode: str, development
         "users.views",
         "blog.views",
         *(["debugtools.views"] if mode == "development" else []),
+        "blog.workers",
     ]
 
 
@@ -131,7 +132,24 @@ def test_demo_starts_apps_after_every_module_in_registration_order(development: 
     first_start = verbs.index("start")
     assert set(verbs[first_start:]) == {"start"}
     # users implements no lifecycle hook: its services module has initialize()/teardown() instead.
-    assert [name for verb, name in development.steps("startup") if verb == "start"] == ["core", "blog", "debugtools"]
+    # The workers of blog/workers.py start last, after every app's spoc_startup (core's hooks print them).
+    assert [name for verb, name in development.steps("startup") if verb == "start"] == [
+        "core",
+        "blog",
+        "debugtools",
+        "blog.Indexer",
+        "blog.digest",
+    ]
+
+
+def test_demo_stops_workers_before_spoc_shutdown_once_they_finished_their_work(development: Run) -> None:
+    shutdown = development.sections["shutdown"]
+    assert shutdown[:2] == [
+        "  stop      blog.digest       periodic worker stopped",
+        "  stop      blog.Indexer      thread worker stopped",
+    ]
+    # The indexer drains its queue before it stops: both posts are indexed by the time blog stops.
+    assert "  stop      blog              no longer accepting posts (2 published, 2 indexed)" in shutdown
 
 
 @pytest.mark.parametrize("mode", ["development", "production"])

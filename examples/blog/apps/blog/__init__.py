@@ -17,7 +17,8 @@ def spoc_startup() -> None:
 
 @spoc.hookimpl
 def spoc_shutdown() -> None:
-    """Stop accepting posts; the store itself closes later, in blog.services' teardown()."""
-    from apps.blog.services import store
+    """Stop accepting posts; the workers stopped already, the store closes later in teardown()."""
+    from apps.blog.services import search_index, store
 
-    print(f"  stop      blog              no longer accepting posts ({len(store.posts)} published)")
+    indexed = len(set().union(*search_index.values()))
+    print(f"  stop      blog              no longer accepting posts ({len(store.posts)} published, {indexed} indexed)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+
 from apps.blog.models import Post
 from apps.core.components import service
 from apps.core.services import slugify
@@ -28,6 +30,9 @@ class PostStore:
 
 
 store = PostStore()
+# Posts waiting for the indexer worker (apps/blog/workers.py), and its index: word -> slugs.
+published: queue.Queue[Post] = queue.Queue()
+search_index: dict[str, set[str]] = {}
 
 
 def initialize() -> None:
@@ -50,6 +55,7 @@ def publish(author: str, title: str, body: str) -> Post:
     if post.slug in store.posts:
         raise ValueError(f"a post with the slug {post.slug!r} exists already")
     store.posts[post.slug] = post
+    published.put(post)
     return post
 
 

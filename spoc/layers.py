@@ -1,0 +1,171 @@
+"""Configuration values as layers that remember where each value came from.
+
+A :class:`Layer` is one source flattened to leaves: ``("timing", "threshold_ms") -> 5``,
+each with an :class:`Origin` (file and line, or the variable), so that errors
+and ``python -m spoc settings`` can say exactly where a value was set. Layers
+merge weakest first; every problem found becomes a :class:`Problem`, and all
+are raised together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from spoc.errors import ConfigError
+
+__all__ = [
+    "CONTROL_VARIABLES",
+    "CORE_KEYS",
+    "ENV_PREFIX",
+    "Layer",
+    "Origin",
+    "Path_",
+    "Problem",
+    "flatten",
+    "merge",
+    "origin_for",
+    "overlaps",
+    "raise_problems",
+    "unflatten",
+]
+
+Path_ = tuple[str, ...]
+"""A key's path below ``[spoc]``, e.g. ``("apps", "production")``."""
+
+ENV_PREFIX: Final = "SPOC_"
+# Read directly where they act (plugin discovery, tracing, caching): never settings fields.
+CONTROL_VARIABLES: Final = frozenset(
+    {"SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS", "SPOC_NO_CACHE"}
+)
+# The keys directly under [spoc]; any other key must be a plugin's section (a table).
+CORE_KEYS: Final = ("mode", "debug", "apps", "modes", "schema", "plugins", "disable_plugins", "plugin_errors")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one value came from.
+
+    Attributes:
+        source: ``argument``, ``environment``, ``dotenv``, ``mode_file``, ``toml`` or ``settings_module``.
+        path: the file, for file sources.
+        line: the line in ``path``, when known.
+        variable: the variable or settings-module name, when there is one.
+    """
+
+    source: str
+    path: Path | None = None
+    line: int | None = None
+    variable: str | None = None
+
+    def __str__(self) -> str:
+        if self.source == "argument":
+            return "Framework(settings=...)"
+        if self.source == "environment":
+            return f"the environment variable {self.variable}"
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+    def location(self, base_dir: Path) -> str:
+        """Say where, briefly, with file paths relative to the project (for listings)."""
+        if self.source == "argument":
+            return "Framework(settings=...)"
+        if self.source == "environment":
+            return str(self.variable)
+        if self.path is None:  # pragma: no cover - every file source has a path
+            return self.source
+        try:
+            shown = self.path.relative_to(base_dir).as_posix()
+        except ValueError:
+            shown = str(self.path)
+        return f"{shown}:{self.line}" if self.line else shown
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the configuration; all are reported together."""
+
+    message: str
+    origin: Origin | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}" if self.origin else self.message
+
+    def error(self) -> ConfigError:
+        """Return the error for this problem alone."""
+        if self.origin is not None and self.origin.path is not None:
+            return ConfigError(self.message, path=self.origin.path, line=self.origin.line, key=self.key)
+        return ConfigError(str(self), key=self.key)
+
+
+def raise_problems(problems: list[Problem]) -> None:
+    """Raise nothing for no problem, the problem's own error for one, else one error listing all."""
+    if len(problems) == 1:
+        raise problems[0].error()
+    if problems:
+        listed = "\n  ".join(str(problem) for problem in problems)
+        raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  {listed}")
+
+
+@dataclass
+class Layer:
+    """One source: its values as leaves, each with its origin."""
+
+    values: dict[Path_, Any] = field(default_factory=dict)
+    origins: dict[Path_, Origin] = field(default_factory=dict)
+
+    def set(self, path: Path_, value: Any, origin: Origin) -> None:
+        """Set one leaf."""
+        self.values[path] = value
+        self.origins[path] = origin
+
+
+def flatten(table: Mapping[str, Any], prefix: Path_ = ()) -> dict[Path_, Any]:
+    """Return the leaves of nested tables; an empty table is a leaf."""
+    leaves: dict[Path_, Any] = {}
+    for key, value in table.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            leaves.update(flatten(value, path))
+        else:
+            leaves[path] = dict(value) if isinstance(value, Mapping) else value
+    return leaves
+
+
+def unflatten(leaves: Mapping[Path_, Any]) -> dict[str, Any]:
+    """Build nested tables from leaves (the inverse of :func:`flatten`)."""
+    table: dict[str, Any] = {}
+    for path, value in leaves.items():
+        node = table
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return table
+
+
+def overlaps(one: Path_, other: Path_) -> bool:
+    """Return whether one path is the other or inside it (the two cannot both be set)."""
+    shorter = min(len(one), len(other))
+    return one[:shorter] == other[:shorter]
+
+
+def origin_for(origins: Mapping[Path_, Origin], path: Path_) -> Origin | None:
+    """Return the origin of ``path``: its own, its nearest parent's, else its first child's."""
+    for length in range(len(path), 0, -1):
+        if path[:length] in origins:
+            return origins[path[:length]]
+    return next((origin for key, origin in origins.items() if key[: len(path)] == path), None)
+
+
+def merge(layers: list[Layer]) -> Layer:
+    """Merge layers, weakest first: a stronger leaf replaces every weaker leaf it overlaps."""
+    merged = Layer()
+    for layer in layers:
+        for path, value in layer.values.items():
+            for old in [old for old in merged.values if overlaps(old, path)]:
+                del merged.values[old]
+                del merged.origins[old]
+            merged.set(path, value, layer.origins[path])
+    return merged
