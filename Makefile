@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/python -m ruff check spoc tests examples plugins
-	$(BIN)/python -m ruff format --check spoc tests examples plugins
+	$(BIN)/python -m ruff check spoc tests examples plugins bench
+	$(BIN)/python -m ruff format --check spoc tests examples plugins bench
 	$(BIN)/python -m mypy --strict spoc
 	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging
 

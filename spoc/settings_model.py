@@ -13,6 +13,7 @@ import collections.abc
 import contextlib
 import json
 import types
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, TypeVar, Union, get_args, get_origin
 
@@ -251,7 +252,9 @@ def _problem(
         expected = _EXPECTED[loc[0]]
     else:
         annotation = annotation_at(model, loc)
-        name = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+        # A plain class by its name; list[str] and friends as written (on 3.10 they pass isinstance(type)).
+        plain = isinstance(annotation, type) and typing.get_origin(annotation) is None
+        name = annotation.__name__ if plain else None
         expected = f"{name or str(annotation).replace('typing.', '')} ({error['msg']})"
     if origin is not None and origin.source in _STRING_SOURCES and error["type"] in _SHAPE_ERRORS:
         expected += "; a variable gives lists and tables as JSON, e.g. SPOC_DISABLE_PLUGINS='[\"timing\"]'"
