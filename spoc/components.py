@@ -229,6 +229,7 @@ class ComponentRegistry:
     def __init__(self) -> None:
         self._kinds: dict[str, dict[str, Any]] = {}
         self._sites: dict[tuple[str, str], str] = {}
+        self._by_module: dict[str, list[tuple[str, str]]] = {}
 
     def add_kind(self, kind: str) -> None:
         """Make ``kind`` known, even before it has components."""
@@ -249,23 +250,27 @@ class ComponentRegistry:
 
     def collect(self, app: str, kind: str, module: ModuleType) -> list[str]:
         """Add every component defined in ``module``, all or none; return their names."""
-        batch = ComponentRegistry()
+        found: dict[str, tuple[Any, str]] = {}
         for obj, site in defined_components(module):
             name = f"{app}.{obj.__name__}"
-            batch.add(kind, name, obj, site)
+            earlier = found.get(name)
+            if earlier is not None and earlier[0] is not obj:
+                raise DuplicateComponentError(kind, name, earlier[1], site)
             self._check_free(kind, name, obj, site)
-        self.add_kind(kind)
-        self._kinds[kind].update(batch._kinds.get(kind, {}))
-        self._sites.update(batch._sites)
-        return list(batch._kinds.get(kind, {}))
+            found[name] = (obj, site)
+        entries = self._kinds.setdefault(kind, {})
+        for name, (obj, site) in found.items():
+            entries[name] = obj
+            self._sites[(kind, name)] = site
+        # Remembered per module, so that undoing one import costs its own components only.
+        self._by_module[module.__name__] = [(kind, name) for name in found]
+        return list(found)
 
     def remove_module(self, kind: str, module: ModuleType) -> None:
         """Forget the components collected from ``module`` (undoing its import)."""
-        entries = self._kinds.get(kind, {})
-        defined = [obj for obj, _ in defined_components(module)]
-        for name in [name for name, obj in entries.items() if any(obj is d for d in defined)]:
-            del entries[name]
-            self._sites.pop((kind, name), None)
+        for collected_kind, name in self._by_module.pop(module.__name__, ()):
+            self._kinds.get(collected_kind, {}).pop(name, None)
+            self._sites.pop((collected_kind, name), None)
 
     def site(self, kind: str, name: str) -> str | None:
         """Return ``file:line`` where the component was defined, if known."""
@@ -283,6 +288,7 @@ class ComponentRegistry:
         """Forget everything (the framework shut down)."""
         self._kinds.clear()
         self._sites.clear()
+        self._by_module.clear()
 
     def __getattr__(self, kind: str) -> Mapping[str, Any]:
         if kind.startswith("_"):

@@ -7,7 +7,6 @@ went wrong, where, and how to fix it.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -40,6 +39,8 @@ __all__ = [
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return a `` (did you mean 'x'?)`` hint, or an empty string."""
+    import difflib  # only when there is an error to explain
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

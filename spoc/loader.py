@@ -151,5 +151,7 @@ class AppLoader:
         if name not in self._imported:
             return
         self._imported.discard(name)
-        for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
-            del sys.modules[key]
+        module = sys.modules.pop(name, None)
+        if hasattr(module, "__path__"):  # a package: its submodules go too
+            for key in [key for key in sys.modules if key.startswith(name + ".")]:
+                del sys.modules[key]

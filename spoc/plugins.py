@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import Any, Final
 
 import pluggy
@@ -118,9 +118,7 @@ class PluginHost:
 
     def holds_hookimpls(self, plugin: Any) -> bool:
         """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute."""
-        # A module's namespace is a dict: reading its keys is cheaper than dir().
-        names = list(vars(plugin)) if isinstance(plugin, ModuleType) else dir(plugin)
-        return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in names)
+        return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in self._candidate_names(plugin))
 
     def record_unloaded(self, record: PluginRecord) -> None:
         """Remember a plugin that was blocked or failed, for listings; block its name."""
@@ -134,8 +132,18 @@ class PluginHost:
         if record is not None and self.manager.is_registered(record.plugin):
             self.manager.unregister(record.plugin)
 
+    def _candidate_names(self, plugin: Any) -> list[str]:
+        """Names that may hold a hook implementation: in a module, only its functions.
+
+        pluggy inspects each name statically, which is slow on large modules; a
+        module's hook implementations are plain functions, so the rest is skipped.
+        """
+        if isinstance(plugin, ModuleType):
+            return [name for name, value in vars(plugin).items() if isinstance(value, FunctionType)]
+        return dir(plugin)
+
     def _impl_functions(self, plugin: Any) -> Iterable[tuple[str, Callable[..., Any], bool]]:
-        for attribute in dir(plugin):
+        for attribute in self._candidate_names(plugin):
             opts = self.manager.parse_hookimpl_opts(plugin, attribute)
             if opts is not None:
                 yield opts.get("specname") or attribute, getattr(plugin, attribute), bool(opts.get("optionalhook"))

@@ -11,6 +11,7 @@ import types
 import typing
 
 import pluggy
+import pytest
 
 import spoc
 import spoc.components
@@ -100,3 +101,32 @@ def test_importing_spoc_imports_no_heavy_module() -> None:
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_importing_spoc_loads_only_what_app_modules_need_at_import_time() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import pluggy
+        before = set(sys.modules)
+        import spoc
+        print("\\n".join(sorted(set(sys.modules) - before)))
+        """
+    )
+
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+
+    assert result.returncode == 0, result.stderr
+    spoc_modules = {name for name in result.stdout.split() if name.startswith("spoc")}
+    assert spoc_modules == {"spoc", "spoc.components", "spoc.errors", "spoc.markers"}
+    assert not {"logging", "json", "asyncio", "threading"} & set(result.stdout.split())
+
+
+def test_lazy_public_names_resolve_to_the_real_objects() -> None:
+    from spoc.framework import Framework
+    from spoc.schema import Hook, Schema
+    from spoc.worker_spec import worker
+
+    assert (spoc.Framework, spoc.Schema, spoc.Hook, spoc.worker) == (Framework, Schema, Hook, worker)
+    with pytest.raises(AttributeError, match="module 'spoc' has no attribute 'Framwork'"):
+        spoc.Framwork
