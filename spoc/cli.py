@@ -151,8 +151,8 @@ def version_text(context: CommandContext) -> str:
     entry_points = find_entry_points()
     lines.append("installed plugins (spoc.plugins entry points):" if entry_points else "no installed plugins")
     for entry_point in entry_points:
-        dist = entry_point.dist
-        where = f"{dist.metadata['Name']} {dist.version}" if dist is not None else "unknown distribution"
+        known = entry_point.distribution is not None
+        where = f"{entry_point.distribution} {entry_point.version}" if known else "unknown distribution"
         state = "" if selection.wants(entry_point.name) else "  (disabled)"
         lines.append(f"  {entry_point.name}: {where}{state}")
     return "\n".join(lines)

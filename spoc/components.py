@@ -278,7 +278,8 @@ class ComponentRegistry:
 
     def get(self, kind: str, name: str) -> Any | None:
         """Return the component, or ``None`` when the kind or name is unknown."""
-        return self._kinds.get(kind, {}).get(name)
+        entries = self._kinds.get(kind)
+        return None if entries is None else entries.get(name)
 
     def kinds(self) -> list[str]:
         """The module kinds known, in the order they were first seen."""

@@ -8,7 +8,6 @@ accept. A blocked plugin is never imported.
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,10 +17,7 @@ from spoc.errors import PluginLoadError, SpocError, SpocWarning
 from spoc.plugins import PluginHost, PluginRecord
 
 if TYPE_CHECKING:
-    if sys.version_info >= (3, 12):
-        from importlib.metadata import EntryPoint
-    else:
-        from importlib_metadata import EntryPoint
+    from spoc.entry_point_cache import IndexedEntryPoint
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -77,23 +73,15 @@ class PluginSelection:
         return name in self.requested or self.only is None or name in self.only
 
 
-def find_entry_points(group: str = ENTRY_POINT_GROUP) -> list[EntryPoint]:
-    """Return the group's entry points, the first of each name (``sys.path`` order)."""
-    if sys.version_info >= (3, 12):
-        from importlib.metadata import entry_points
-    else:
-        from importlib_metadata import entry_points
-    found: dict[str, EntryPoint] = {}
-    for entry_point in entry_points(group=group):
-        found.setdefault(entry_point.name, entry_point)
-    return list(found.values())
+def find_entry_points(group: str = ENTRY_POINT_GROUP, *, refresh: bool = False) -> list[IndexedEntryPoint]:
+    """Return the group's entry points, the first of each name (``sys.path`` order).
 
+    The index is cached per interpreter (see ``spoc.entry_point_cache``);
+    ``refresh=True`` rescans and rewrites it, ``SPOC_NO_CACHE=1`` bypasses it.
+    """
+    from spoc.entry_point_cache import cached_entry_points
 
-def _distribution(entry_point: EntryPoint) -> tuple[str | None, str | None]:
-    dist = entry_point.dist
-    if dist is None:
-        return None, None
-    return dist.metadata["Name"], dist.version
+    return cached_entry_points(group, refresh=refresh)
 
 
 def _instantiate(loaded: Any) -> Any:
@@ -119,8 +107,7 @@ def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, polic
     loaded: list[PluginRecord] = []
     for entry_point in find_entry_points():
         name = entry_point.name
-        distribution, version = _distribution(entry_point)
-        record = PluginRecord(name, "entrypoint", None, distribution, version)
+        record = PluginRecord(name, "entrypoint", None, entry_point.distribution, entry_point.version)
         if not selection.wants(name):
             record.status = "blocked"
             host.record_unloaded(record)

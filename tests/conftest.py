@@ -34,6 +34,12 @@ def _no_spoc_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the entry-point cache out of the developer's home; each test starts without one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+
+
 @pytest.fixture
 def no_entry_point_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep installed entry-point plugins (spoc-timing, spoc-logging) out of a test that counts exact calls."""

@@ -19,9 +19,12 @@ FORMAT_VERSION = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--all`` adds the built-ins; ``--json`` prints machine-readable output."""
+    """``--all`` adds the built-ins; ``--json`` prints machine-readable output; ``--refresh`` rescans."""
     parser.add_argument("--all", action="store_true", help="include SPOC's built-in plugins")
     parser.add_argument("--json", action="store_true", help="print JSON (format_version 1)")
+    parser.add_argument(
+        "--refresh", action="store_true", help="rescan the installed distributions and rewrite the entry-point cache"
+    )
 
 
 def listing(context: CommandContext, *, include_builtins: bool) -> list[dict[str, Any]]:
@@ -47,6 +50,11 @@ def listing(context: CommandContext, *, include_builtins: bool) -> list[dict[str
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print the plugins as a table or as JSON."""
+    if args.refresh:
+        from spoc.discovery import find_entry_points
+
+        # Rewrite the cache first: the framework built for the listing then reads the fresh index.
+        find_entry_points(refresh=True)
     plugins = listing(context, include_builtins=args.all)
     if args.json:
         print(json.dumps({"format_version": FORMAT_VERSION, "plugins": plugins}, indent=2))
