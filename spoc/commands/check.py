@@ -7,10 +7,12 @@ import contextlib
 import json
 import sys
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from spoc.checks import CheckReport, Problem, dry_run
 from spoc.commands import CommandContext, table
+
+if TYPE_CHECKING:  # the dry run's machinery is imported when the command runs, not for --help
+    from spoc.checks import CheckReport, Problem
 
 HELP = "start and stop the project in a dry run and report every problem found"
 FORMAT_VERSION = 1
@@ -63,6 +65,8 @@ def _print_timings(report: CheckReport, count: int) -> None:
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print each problem as ``area: message``, then the count; exit 1 if any is an error."""
+    from spoc.checks import dry_run
+
     count = _durations(args)
     project = context.project_dir()
     # What the project prints while it starts goes to stderr, so the report (or JSON) stays clean.

@@ -10,7 +10,6 @@ import argparse
 import json
 
 from spoc.commands import CommandContext, table
-from spoc.settings import setting_rows
 
 HELP = "list the settings in force, each with its source (secrets masked)"
 FORMAT_VERSION = 1
@@ -24,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print the settings as a table or as JSON."""
+    from spoc.settings import setting_rows  # with the framework, not for --help
+
     framework = context.framework()
     rows = [row for row in setting_rows(framework.settings, framework.config) if row.key.startswith(args.key)]
     if args.json:
