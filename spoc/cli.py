@@ -116,12 +116,10 @@ def add_plugin_commands(
         with contextlib.suppress(SpocError):
             host.register_record(record)
     builtin = dict(subparsers.choices)
-    impls = host.hook.spoc_add_commands.get_hookimpls()
-    for impl in impls:
+    for impl in host.ordered_impls("spoc_add_commands"):
         before = set(subparsers.choices)
-        others = [other.plugin for other in impls if other is not impl]
         try:
-            host.manager.subset_hook_caller("spoc_add_commands", remove_plugins=others)(subparsers=subparsers)
+            host.call_one("spoc_add_commands", impl, subparsers=subparsers)
         except Exception as exc:  # noqa: BLE001 - one plugin's commands must not break the others
             print(f"warning: plugin {impl.plugin_name!r} failed to add its commands: {exc}", file=sys.stderr)
         for name, parser in builtin.items():

@@ -22,6 +22,7 @@ import pluggy
 from spoc.components import ComponentRegistry
 from spoc.config import ProjectConfig, load_project_config
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
+from spoc.hookspecs import LIFECYCLE_HOOKS
 from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
 from spoc.plugins import PluginHost, PluginRecord, impl_location
@@ -42,7 +43,6 @@ __all__ = ["Framework", "Hook", "Schema"]
 
 logger = logging.getLogger("spoc")
 
-LIFECYCLE_HOOKS = ("spoc_register_components", "spoc_startup", "spoc_shutdown")
 _LOOSE_ALIASES = {"strict": True, "loose": False}
 
 

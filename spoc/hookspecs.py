@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from spoc.markers import hookspec
 
+# Called by SPOC one implementation at a time, first registered first, not by pluggy.
+LIFECYCLE_HOOKS = ("spoc_register_components", "spoc_startup", "spoc_shutdown")
+
 if TYPE_CHECKING:
     import argparse
 

@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FunctionType, ModuleType
-from typing import Any, Final
+from typing import Any
 
 import pluggy
 
@@ -19,8 +19,6 @@ from spoc.errors import HookValidationError, SpocError, did_you_mean
 from spoc.markers import PROJECT_NAME
 
 __all__ = ["PluginHost", "PluginRecord", "impl_location"]
-
-SOURCES: Final = ("builtin", "entrypoint", "configured", "app", "module")
 
 
 @dataclass
@@ -109,8 +107,12 @@ class PluginHost:
                 self._check_arguments(offender)
             except HookValidationError as precise:
                 raise precise from exc
+            # A rule SPOC does not check itself: pluggy's message names the hook and the definition.
             raise HookValidationError(
-                f"{offender.describe()} is invalid: {exc}", plugin=offender.name, hook="?", location="?"
+                f"{offender.describe()} is refused by pluggy: {exc}. Change that implementation as pluggy says.",
+                plugin=offender.name,
+                hook="unknown",
+                location="unknown",
             ) from exc
         record.hooks = sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ())
         self.records[name] = record
@@ -142,17 +144,26 @@ class PluginHost:
             return [name for name, value in vars(plugin).items() if isinstance(value, FunctionType)]
         return dir(plugin)
 
-    def _impl_functions(self, plugin: Any) -> Iterable[tuple[str, Callable[..., Any], bool]]:
+    def _impl_functions(self, plugin: Any) -> Iterable[tuple[str, Callable[..., Any], pluggy.HookimplOpts]]:
         for attribute in self._candidate_names(plugin):
             opts = self.manager.parse_hookimpl_opts(plugin, attribute)
             if opts is not None:
-                yield opts.get("specname") or attribute, getattr(plugin, attribute), bool(opts.get("optionalhook"))
+                yield opts.get("specname") or attribute, getattr(plugin, attribute), opts
 
     def _spec_names(self) -> list[str]:
         return [name for name in vars(self.manager.hook) if getattr(self.manager.hook, name).has_spec()]
 
     def _check_arguments(self, record: PluginRecord) -> None:
-        for hook_name, function, _ in self._impl_functions(record.plugin):
+        for hook_name, function, opts in self._impl_functions(record.plugin):
+            if (opts.get("wrapper") or opts.get("hookwrapper")) and not inspect.isgeneratorfunction(function):
+                raise HookValidationError(
+                    f"{record.describe()}: {hook_name} at {impl_location(function)} is marked as a wrapper but "
+                    "is not a generator function. A wrapper yields once, where the wrapped implementations run "
+                    "(`result = yield`); add the yield, or drop wrapper=True.",
+                    plugin=record.name,
+                    hook=hook_name,
+                    location=impl_location(function),
+                )
             caller = getattr(self.manager.hook, hook_name, None)
             if caller is None or caller.spec is None:
                 continue
@@ -178,8 +189,8 @@ class PluginHost:
         spec_names = self._spec_names()
         for name in list(names) if names is not None else list(self.records):
             record = self.records[name]
-            for hook_name, function, optional in self._impl_functions(record.plugin):
-                if optional or hook_name in spec_names:
+            for hook_name, function, opts in self._impl_functions(record.plugin):
+                if opts.get("optionalhook") or hook_name in spec_names:
                     continue
                 location = impl_location(function)
                 raise HookValidationError(

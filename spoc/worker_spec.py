@@ -69,11 +69,6 @@ class WorkerSpec:
     start_method: str = "spawn"
     site: str = field(default="", compare=False)
 
-    @property
-    def is_class(self) -> bool:
-        """Whether the target is a class (instantiated for each run) rather than a function."""
-        return isinstance(self.target, type)
-
     def describe(self) -> str:
         """Return ``worker 'name' (file:line)`` for messages."""
         return f"worker {self.name!r} ({self.site})" if self.site else f"worker {self.name!r}"

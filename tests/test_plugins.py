@@ -322,3 +322,19 @@ def test_a_hookspec_added_later_blames_the_earlier_implementation_that_does_not_
     assert "'author'" in str(info.value)
     assert line_of(Listener.blog_post_published) in str(info.value)
     assert not host.manager.is_registered(events)
+
+
+def test_a_wrapper_that_is_not_a_generator_is_refused_with_its_location_and_the_fix(host: PluginHost) -> None:
+    class Timer:
+        @spoc.hookimpl(wrapper=True)
+        def spoc_startup(self, framework: Any) -> None:
+            pass
+
+    with pytest.raises(HookValidationError) as info:
+        host.register(Timer(), "timer", "configured")
+
+    message = str(info.value)
+    assert f"spoc_startup at {line_of(Timer.spoc_startup)} is marked as a wrapper but is not a generator" in message
+    assert "add the yield, or drop wrapper=True" in message
+    assert (info.value.plugin, info.value.hook) == ("timer", "spoc_startup")
+    assert "timer" not in host.records

@@ -11,13 +11,12 @@ import pluggy
 
 from spoc.commands import CommandContext
 from spoc.errors import SpocError, SpocWarning, did_you_mean
+from spoc.hookspecs import LIFECYCLE_HOOKS
 from spoc.plugins import impl_location
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
 
-# Called by SPOC one implementation at a time (see docs/lifecycle.md), not by pluggy.
-LIFECYCLE_HOOKS = ("spoc_register_components", "spoc_startup", "spoc_shutdown")
 
 HELP = "list hooks and their implementations in call order (wrappers, tryfirst, trylast marked)"
 FORMAT_VERSION = 1
