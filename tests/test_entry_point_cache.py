@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,6 +86,23 @@ def the_cache_file() -> Path:
     return Path(path)
 
 
+def stored_lines() -> list[str]:
+    """The index's lines, without the checksum line."""
+    *lines, checksum, after = the_cache_file().read_text(encoding="utf-8").split("\n")
+    assert checksum.startswith("end\t") and after == ""
+    return lines
+
+
+def store_lines(lines: list[str]) -> None:
+    """Write lines as the index, with a valid checksum: only what the lines say is wrong, if anything."""
+    body = "".join(f"{line}\n" for line in lines).encode("utf-8")
+    the_cache_file().write_bytes(body + b"end\t" + entry_point_cache._checksum(body) + b"\n")
+
+
+def is_current_index(path: Path) -> bool:
+    return path.read_bytes().startswith(b"spoc-entry-points\t2\t")
+
+
 def test_a_cold_call_scans_and_writes_the_cache_under_the_user_cache_directory(
     site: Path, cache_home: Path, scans: list[str]
 ) -> None:
@@ -92,10 +113,12 @@ def test_a_cold_call_scans_and_writes_the_cache_under_the_user_cache_directory(
     assert (audit.value, audit.distribution, audit.version) == ("spoc_test_audit:Plugin", "spoc-test-audit", "1.2.0")
     path = the_cache_file()
     assert path.parent == cache_home / "spoc"
-    assert path.name.startswith("entry-points-") and path.suffix == ".json"
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    assert ["audit", "spoc_test_audit:Plugin", "spoc-test-audit", "1.2.0"] in stored["groups"]["spoc.plugins"]
-    assert [str(site), BASE_MTIME_NS] in stored["key"]["path"]
+    assert path.name.startswith("entry-points-") and path.suffix == ".txt"
+    header, group, *entries = stored_lines()
+    assert header.startswith(f"spoc-entry-points\t2\t{sys.executable}\t{sys.prefix}\t")
+    assert f"\t{site}\t{BASE_MTIME_NS}\t" in f"{header}\t"
+    assert group == "[spoc.plugins]"
+    assert "audit\tspoc_test_audit:Plugin\tspoc-test-audit\t1.2.0" in entries
     assert list(cache_home.glob("spoc/*.tmp")) == []
 
 
@@ -150,6 +173,19 @@ def test_uninstalling_a_distribution_invalidates_the_cache(site: Path, cache_hom
     assert len(scans) == 2
 
 
+def test_a_dist_info_folder_without_metadata_does_not_stop_discovery(
+    site: Path, cache_home: Path, scans: list[str]
+) -> None:
+    install_fake_distribution(site, "spoc-test-half", "0.1", {"half": "spoc_test_half"}, {"spoc_test_half.py": ""})
+    (site / "spoc_test_half-0.1.dist-info" / "METADATA").unlink()  # a half-removed distribution
+    set_mtime(site, 3)
+
+    found = {entry.name: entry for entry in find_entry_points() if entry.name in ("audit", "half")}
+
+    assert found["audit"].distribution == "spoc-test-audit"
+    assert (found["half"].value, found["half"].distribution, found["half"].version) == ("spoc_test_half", None, None)
+
+
 def test_a_new_sys_path_folder_invalidates_the_cache(
     site: Path, cache_home: Path, tmp_path: Path, scans: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,30 +218,163 @@ def test_no_cache_variable_neither_reads_nor_writes_the_cache(
     assert the_cache_file().read_bytes() == before
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"format_version": 1, "key": 3, "groups": {}}', "\udcff", ""])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\n",
+        b"\x00" * 512,  # what a crash can leave of a file whose blocks were never written
+        random.Random(7).randbytes(1024),
+        b"\xff\xfe\xfd\n",
+        b'{"format_version": 1, "key": {}, "groups": {}}',  # the JSON index of earlier versions
+        b"end\t0\n",
+    ],
+    ids=["empty", "newline", "zeros", "random-bytes", "invalid-utf8", "json", "trailer-only"],
+)
 def test_a_corrupt_cache_file_falls_back_to_scanning_and_is_rewritten(
-    site: Path, cache_home: Path, scans: list[str], content: str
+    site: Path, cache_home: Path, scans: list[str], content: bytes
 ) -> None:
     path = the_cache_file()
     path.parent.mkdir(parents=True)
-    path.write_bytes(content.encode("utf-8", "surrogateescape"))
+    path.write_bytes(content)
 
     assert spoc_test_names() == ["audit"]
     assert spoc_test_names() == ["audit"]
 
     assert len(scans) == 1
-    assert json.loads(path.read_text(encoding="utf-8"))["format_version"] == 1
+    assert is_current_index(path)
 
 
-def test_malformed_rows_for_the_group_fall_back_to_scanning(site: Path, cache_home: Path, scans: list[str]) -> None:
+def _replace_entry(old: str, new: str) -> Callable[[list[str]], list[str]]:
+    return lambda lines: [new if line == old else line for line in lines]
+
+
+AUDIT = "audit\tspoc_test_audit:Plugin\tspoc-test-audit\t1.2.0"
+# Each turns an intact index into a damaged one, and stores it with a checksum that matches,
+# so that only the parser can tell.
+DAMAGE: dict[str, Callable[[list[str]], list[str]]] = {
+    "another version": lambda lines: [lines[0].replace("spoc-entry-points\t2\t", "spoc-entry-points\t3\t"), *lines[1:]],
+    "no version": lambda lines: [lines[0].replace("spoc-entry-points\t2\t", "spoc-entry-points\t"), *lines[1:]],
+    "another interpreter": lambda lines: [lines[0].replace(sys.executable, sys.executable + "3"), *lines[1:]],
+    "a tab in a field": _replace_entry(AUDIT, AUDIT.replace("audit", "au\tdit", 1)),
+    "a newline in a field": _replace_entry(AUDIT, AUDIT.replace("audit", "au\ndit", 1)),
+    "a missing field": _replace_entry(AUDIT, AUDIT.rpartition("\t")[0]),
+    "an extra field": _replace_entry(AUDIT, AUDIT + "\textra"),
+    "an unknown escape": _replace_entry(AUDIT, AUDIT.replace("audit", "au\\xdit", 1)),
+    "a backslash at the end of a field": _replace_entry(AUDIT, AUDIT.replace("audit", "audit\\", 1)),
+    "a name that is none": _replace_entry(AUDIT, AUDIT.replace("audit", "\\N", 1)),
+    "an entry before any group": lambda lines: [lines[0], AUDIT, *lines[1:]],
+    "a group twice": lambda lines: [*lines, "[spoc.plugins]"],
+    "a group that is none": lambda lines: [*lines, "[\\N]"],
+    "a line that is neither": lambda lines: [*lines, "spoc.plugins"],
+    "an empty line": lambda lines: [*lines, ""],
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_a_damaged_index_with_a_valid_checksum_is_a_miss(
+    site: Path, cache_home: Path, scans: list[str], damage: Callable[[list[str]], list[str]]
+) -> None:
     find_entry_points()
-    path = the_cache_file()
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    stored["groups"]["spoc.plugins"] = [["audit", 42]]
-    path.write_text(json.dumps(stored), encoding="utf-8")
+    intact = stored_lines()
+    assert AUDIT in intact
+    store_lines(damage(intact))
 
     assert spoc_test_names() == ["audit"]
+    assert spoc_test_names() == ["audit"]
+
+    assert len(scans) == 2  # the damaged index was rescanned and replaced once
+    assert stored_lines() == intact
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda data: data[: len(data) // 2],
+        lambda data: data[:-1],  # no final newline
+        lambda data: data[: data.rindex(b"end\t")],  # no checksum line
+        lambda data: data.replace(b"audit", b"auDit", 1),  # a flipped bit
+        lambda data: data.replace(b"spoc-test-audit", b"spoc-test-audit\x00", 1),
+        lambda data: data[: data.rindex(b"\t") + 1] + b"%d\n" % (int(data[data.rindex(b"\t") + 1 : -1]) + 1),
+    ],
+    ids=["half", "last-byte", "checksum-line", "flipped-bit", "inserted-byte", "wrong-checksum"],
+)
+def test_a_truncated_or_altered_index_is_a_miss(
+    site: Path, cache_home: Path, scans: list[str], cut: Callable[[bytes], bytes]
+) -> None:
+    find_entry_points()
+    path = the_cache_file()
+    intact = path.read_bytes()
+    path.write_bytes(cut(intact))
+
+    assert spoc_test_names() == ["audit"]
+    assert spoc_test_names() == ["audit"]
+
     assert len(scans) == 2
+    assert path.read_bytes() == intact
+
+
+def test_fields_with_tabs_newlines_backslashes_and_no_distribution_come_back_unchanged(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    odd = [
+        IndexedEntryPoint("tab\tname", "mod:attr", "spoc.plugins", "dist\n2", "1\\0"),
+        IndexedEntryPoint("\\N", "\\t", "spoc.plugins", None, None),
+        IndexedEntryPoint("ünïcode", "mód", "spoc.plugins", "", "\udcff"),
+        IndexedEntryPoint("[spoc.plugins]", "m", "spoc.plugins", "\\", "\\\\N"),
+    ]
+    calls: list[str] = []
+
+    def scan(group: str) -> list[IndexedEntryPoint]:
+        calls.append(group)
+        return odd
+
+    monkeypatch.setattr(entry_point_cache, "scan_entry_points", scan)
+
+    assert find_entry_points() == odd
+    assert find_entry_points() == odd
+    assert calls == ["spoc.plugins"]
+
+
+def test_an_index_that_cannot_be_written_is_removed_so_a_refresh_leaves_no_stale_one(
+    site: Path, cache_home: Path, scans: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    find_entry_points()
+    assert the_cache_file().exists()
+
+    # A lone surrogate that utf-8 cannot carry, even with surrogateescape.
+    unstorable = [IndexedEntryPoint("ghost", "mod\ud800", "spoc.plugins")]
+    monkeypatch.setattr(entry_point_cache, "scan_entry_points", lambda group: unstorable)
+
+    assert find_entry_points(refresh=True) == unstorable
+    assert not the_cache_file().exists()
+    assert list(cache_home.glob("spoc/*.tmp")) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_where_the_cache_file_should_be_does_not_block(
+    site: Path, cache_home: Path, scans: list[str]
+) -> None:
+    path = the_cache_file()
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+
+    class Blocked(Exception):  # not an OSError, which the cache would take for a miss
+        pass
+
+    def blocked(signum: int, frame: object) -> None:
+        raise Blocked("opening the cache blocked on a named pipe")
+
+    previous = signal.signal(signal.SIGALRM, blocked)
+    signal.alarm(10)
+    try:
+        assert spoc_test_names() == ["audit"]
+        assert spoc_test_names() == ["audit"]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert len(scans) == 1  # os.replace put a regular file in the pipe's place
+    assert is_current_index(path)
 
 
 def test_an_unreadable_cache_file_falls_back_to_scanning(site: Path, cache_home: Path, scans: list[str]) -> None:
@@ -243,10 +412,7 @@ def test_a_read_only_cache_directory_does_not_raise(site: Path, cache_home: Path
 
 def test_refresh_rescans_and_rewrites_the_cache(site: Path, cache_home: Path, scans: list[str]) -> None:
     find_entry_points()
-    path = the_cache_file()
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    stored["groups"]["spoc.plugins"] = [["ghost", "spoc_test_ghost", "spoc-test-ghost", "0.0"]]
-    path.write_text(json.dumps(stored), encoding="utf-8")
+    store_lines(_replace_entry(AUDIT, "ghost\tspoc_test_ghost\tspoc-test-ghost\t0.0")(stored_lines()))
     assert spoc_test_names() == ["ghost"]  # the cache is trusted while its key matches
 
     refreshed = find_entry_points(refresh=True)
@@ -337,4 +503,38 @@ def test_spoc_plugins_refresh_runs_in_a_subprocess(make_project: ProjectFactory,
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["format_version"] == 1
-    assert list((cache_home / "spoc").glob("entry-points-*.json"))
+    assert list((cache_home / "spoc").glob("entry-points-*.txt"))
+
+
+# Prints which of the modules that read distribution metadata were loaded before and after the call.
+WARM_PATH_PROBE = """
+import sys
+from spoc.discovery import find_entry_points
+heavy = ("json", "importlib_metadata", "importlib.metadata")
+before = [name for name in heavy if name in sys.modules]
+names = sorted(entry_point.name for entry_point in find_entry_points())
+print(repr((before, [name for name in heavy if name in sys.modules], names)))
+"""
+
+
+def test_a_warm_hit_in_a_fresh_process_imports_neither_json_nor_a_metadata_library(
+    site: Path, cache_home: Path, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "workdir"  # on sys.path for python -c, so part of the key: keep it unchanged
+    workdir.mkdir()
+    set_mtime(workdir, 0)
+    pythonpath = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home), "PYTHONPATH": pythonpath}
+
+    def probe() -> tuple[list[str], list[str], list[str]]:
+        command = [sys.executable, "-c", WARM_PATH_PROBE]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=workdir, check=False)
+        assert result.returncode == 0, result.stderr
+        seen: tuple[list[str], list[str], list[str]] = ast.literal_eval(result.stdout.strip())
+        return seen
+
+    cold, warm = probe(), probe()
+
+    assert cold[0] == [] and cold[1] != []  # the probe sees the scan's imports
+    assert "audit" in cold[2]
+    assert warm == ([], [], cold[2])
