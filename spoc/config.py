@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from spoc.core_keys import CORE_KEYS, validate_core
 from spoc.errors import did_you_mean
 from spoc.layers import (
     CONTROL_VARIABLES,
-    CORE_KEYS,
     ENV_PREFIX,
+    STRING_SOURCES,
     Layer,
     Origin,
     Path_,
@@ -29,6 +30,7 @@ from spoc.layers import (
     raise_problems,
     unflatten,
 )
+from spoc.settings_model import SpocSettings
 from spoc.sources import (
     argument_layer,
     dotenv_layer,
@@ -72,7 +74,7 @@ class ProjectConfig:
         env: the ``[env]`` table of the per-mode files, and ``env_origins`` where each was set.
         mode_files: the per-mode files read, weakest first.
         dotenv_path: the ``.env`` file read, if any.
-        core: the validated core settings (a ``SpocSettings`` without sections).
+        core: the validated core settings (a ``SpocSettings`` without apps, sections or names).
     """
 
     base_dir: Path
@@ -88,7 +90,7 @@ class ProjectConfig:
     env_origins: dict[str, Origin] = field(default_factory=dict)
     mode_files: list[Path] = field(default_factory=list)
     dotenv_path: Path | None = None
-    core: Any = None
+    core: SpocSettings = field(default_factory=SpocSettings)
 
     def origin_of(self, path: Path_) -> Origin | None:
         """Return where the value at ``path`` (below ``[spoc]``) was set, or ``None`` for a default."""
@@ -126,7 +128,7 @@ def _is_str_list(value: Any) -> bool:
 
 
 def _unknown_key(path: Path_, origin: Origin) -> Problem:
-    if origin.variable and origin.source in ("environment", "dotenv"):
+    if origin.variable and origin.source in STRING_SOURCES:
         variables = [f"{ENV_PREFIX}{key.upper()}" for key in CORE_KEYS]
         return Problem(
             f"unknown setting {origin.variable}{did_you_mean(origin.variable, variables)}; SPOC reads "
@@ -153,16 +155,20 @@ def _mode_source(origin: Origin | None) -> str:
     }.get(origin.source, "spoc.mode")
 
 
-def _check_modes(merged: Layer, problems: list[Problem]) -> tuple[str, list[str]]:
-    """Check the mode and the modes that ``[spoc.apps]`` names; return the mode and its cascade."""
-    table = unflatten(merged.values)
+def _check_modes(
+    table: Mapping[str, Any], origins: Mapping[Path_, Origin], problems: list[Problem]
+) -> tuple[str, list[str]]:
+    """Check the mode and the modes that ``[spoc.apps]`` names; return the mode and its cascade.
+
+    ``table`` holds the validated core values, or the merged ones when some are wrong.
+    """
     declared = table.get("modes", {})
     modes = dict(BUILTIN_MODES)
     if isinstance(declared, dict):
         modes.update({name: list(cascade) for name, cascade in declared.items() if _is_str_list(cascade)})
     mode = table.get("mode", DEFAULT_MODE)
     if isinstance(mode, str) and mode not in modes:
-        origin = merged.origins.get(("mode",))
+        origin = origins.get(("mode",))
         problems.append(
             Problem(
                 f"unknown mode {mode!r} (from {_mode_source(origin)}){did_you_mean(mode, modes)}; "
@@ -178,7 +184,7 @@ def _check_modes(merged: Layer, problems: list[Problem]) -> tuple[str, list[str]
                 Problem(
                     f"[spoc.apps] lists apps for unknown mode {listed!r}{did_you_mean(listed, modes)}; "
                     f"valid modes: {', '.join(modes)}",
-                    origin_for(merged.origins, ("apps", listed)),
+                    origin_for(origins, ("apps", listed)),
                     f"spoc.apps.{listed}",
                 )
             )
@@ -238,8 +244,6 @@ def load_project_config(
     Raises:
         ConfigError: listing every problem found, each with its file and line or variable.
     """
-    from spoc.settings_model import SpocSettings, validate  # pydantic: only once settings are built
-
     overrides = dict(overrides or {})
     problems: list[Problem] = []
 
@@ -265,11 +269,12 @@ def load_project_config(
             core_leaves[path] = value
         elif len(path) == 1 and not isinstance(value, dict):
             problems.append(_unknown_key(path, merged.origins[path]))
-    core = validate(SpocSettings, core_leaves, merged.origins, problems)
+    values = validate_core(core_leaves, merged.origins, problems)
     _module_problems(module_settings, settings_path, problems)
-    mode, cascade = _check_modes(merged, problems)
+    # Validated values hold the JSON tables that variables give ({"qa": [...]} for SPOC_MODES).
+    mode, cascade = _check_modes(unflatten(merged.values) if values is None else values, merged.origins, problems)
     raise_problems(problems)
-    assert core is not None  # validate() returned None only with problems, raised above
+    core = SpocSettings(values)  # values is None only with problems, raised above
 
     # The cascade is written strongest first; apps load base first (production's,
     # then staging's, then development's), as Django projects append debug apps.
@@ -278,7 +283,7 @@ def load_project_config(
         for app in core.apps.get(cascade_mode, []):
             apps.setdefault(app, f"apps.{cascade_mode}")
     table = unflatten(merged.values)
-    validated = core.model_dump(by_alias=True)
+    validated = core.as_dict()
     table.update({key: validated[key] for key in table if key in CORE_KEYS})
     return ProjectConfig(
         base_dir=base_dir,

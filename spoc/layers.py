@@ -9,7 +9,9 @@ are raised together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -18,13 +20,16 @@ from spoc.errors import ConfigError
 
 __all__ = [
     "CONTROL_VARIABLES",
-    "CORE_KEYS",
     "ENV_PREFIX",
+    "JSON_HINT",
+    "STRING_SOURCES",
     "Layer",
     "Origin",
     "Path_",
     "Problem",
+    "decode_json",
     "flatten",
+    "invalid",
     "merge",
     "origin_for",
     "overlaps",
@@ -40,8 +45,9 @@ ENV_PREFIX: Final = "SPOC_"
 CONTROL_VARIABLES: Final = frozenset(
     {"SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS", "SPOC_NO_CACHE"}
 )
-# The keys directly under [spoc]; any other key must be a plugin's section (a table).
-CORE_KEYS: Final = ("mode", "debug", "apps", "modes", "schema", "plugins", "disable_plugins", "plugin_errors")
+# Sources that give every value as a string: lists and tables come as JSON.
+STRING_SOURCES: Final = ("environment", "dotenv")
+JSON_HINT: Final = "; a variable gives lists and tables as JSON, e.g. SPOC_DISABLE_PLUGINS='[\"timing\"]'"
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,17 @@ class Problem:
         return ConfigError(str(self), key=self.key)
 
 
+def invalid(path: Path_, value: Any, expected: str, origin: Origin | None, *, shape: bool = False) -> Problem:
+    """Return the problem of a wrong ``value`` at ``path``; ``shape``: a list or table was expected.
+
+    ``value`` is shown as given: mask a secret first.
+    """
+    key = "spoc." + ".".join(path)
+    if shape and origin is not None and origin.source in STRING_SOURCES:
+        expected += JSON_HINT
+    return Problem(f"{key!r} = {value!r} is invalid: expected {expected}", origin, key)
+
+
 def raise_problems(problems: list[Problem]) -> None:
     """Raise nothing for no problem, the problem's own error for one, else one error listing all."""
     if len(problems) == 1:
@@ -120,6 +137,27 @@ class Layer:
         """Set one leaf."""
         self.values[path] = value
         self.origins[path] = origin
+
+
+def decode_json(
+    leaves: Mapping[Path_, Any], origins: Mapping[Path_, Origin], is_container: Callable[[Path_], bool | None]
+) -> dict[Path_, Any]:
+    """Decode the JSON lists and tables given as variables (``SPOC_DISABLE_PLUGINS='["timing"]'``).
+
+    ``is_container(path)`` says whether a list or table is expected at ``path``
+    (``None``: nothing is known there, so a value that looks like JSON is decoded).
+    A value that is not JSON stays a string, and validation says what is expected.
+    """
+    decoded = dict(leaves)
+    for path, value in leaves.items():
+        origin = origins.get(path)
+        if not isinstance(value, str) or origin is None or origin.source not in STRING_SOURCES:
+            continue
+        wanted = is_container(path)
+        if wanted or (wanted is None and value.lstrip()[:1] in ("[", "{")):
+            with contextlib.suppress(ValueError):
+                decoded[path] = json.loads(value)
+    return decoded
 
 
 def flatten(table: Mapping[str, Any], prefix: Path_ = ()) -> dict[Path_, Any]:

@@ -2,9 +2,9 @@
 
 A plugin returns ``{"timing": TimingSettings}`` from ``spoc_load_settings``;
 the section is filled from ``[spoc.timing]`` of every file and from
-``SPOC_TIMING__*`` variables, and validated by the plugin's pydantic model.
-This module also lists every value with its source, secrets masked, for the
-``settings`` command and the debug log.
+``SPOC_TIMING__*`` variables, and validated by the plugin's pydantic model
+(pydantic is imported only then). This module also lists every value with its
+source, secrets masked, for the ``settings`` command and the debug log.
 """
 
 from __future__ import annotations
@@ -17,35 +17,32 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from spoc.config import ProjectConfig
+from spoc.core_keys import CORE_KEYS
 from spoc.errors import ConfigError, SpocWarning, did_you_mean
-from spoc.layers import CORE_KEYS, Origin, Path_, Problem, flatten, raise_problems
+from spoc.layers import Origin, Path_, Problem, flatten, raise_problems
 from spoc.secrets import MASK, is_secret_name, is_secret_value
+from spoc.settings_model import SpocSettings
 from spoc.sources import python_line
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from spoc.framework import Framework
     from spoc.plugins import PluginHost
-    from spoc.settings_model import SpocSettings
 
 __all__ = ["SettingRow", "build_settings", "load_sections", "setting_rows"]
 
 logger = logging.getLogger("spoc.settings")
 
 
-def build_settings(config: ProjectConfig, sections: Mapping[str, BaseModel] | None = None) -> SpocSettings:
+def build_settings(config: ProjectConfig, sections: Mapping[str, Any] | None = None) -> SpocSettings:
     """Return ``fw.settings``: the validated core of ``config``, with its sections once they are known."""
-    settings: SpocSettings = config.core.model_copy()
-    private = dict(object.__getattribute__(settings, "__pydantic_private__") or {})
-    private.update(
-        _cascade=list(config.cascade),
-        _installed_apps=list(config.app_names),
-        _uppercase=dict(config.module_settings),
-        _env=dict(config.env),
-        _sections=dict(sections or {}),
+    settings = SpocSettings(
+        config.core.as_dict(),
+        cascade=config.cascade,
+        installed_apps=config.app_names,
+        uppercase=config.module_settings,
+        env=config.env,
+        sections=sections,
     )
-    object.__setattr__(settings, "__pydantic_private__", private)
     if sections is not None and logger.isEnabledFor(logging.DEBUG):
         for row in setting_rows(settings, config):
             logger.debug("setting %s = %s (%s)", row.key, json.dumps(row.value), row.location or row.source)
@@ -88,21 +85,22 @@ _RETURN = (
 )
 
 
-def load_sections(host: PluginHost, framework: Framework, config: ProjectConfig) -> dict[str, BaseModel]:
+def load_sections(host: PluginHost, framework: Framework, config: ProjectConfig) -> dict[str, Any]:
     """Ask every plugin for its settings sections and validate them from every source.
 
     Raises:
         ConfigError: two plugins claim one section, or sections are invalid (all problems together).
     """
-    from spoc.settings_model import validate
-
     problems: list[Problem] = []
     declared = _declared(host, framework, problems)
-    sections: dict[str, BaseModel] = {}
+    sections: dict[str, Any] = {}
+    if declared:
+        # Here only: a project whose plugins declare no section never imports pydantic.
+        from spoc.pydantic_sections import validate_section
     for name, (model, owner) in declared.items():
         leaves = flatten(config.sections.get(name, {}))
         try:
-            section = validate(model, leaves, config.section_origins(name), problems, prefix=(name,))
+            section = validate_section(model, leaves, config.section_origins(name), problems, prefix=(name,))
         except Exception as exc:  # noqa: BLE001 - a bug in the plugin's own validators, reported with the rest
             problems.append(
                 Problem(
@@ -187,7 +185,7 @@ def _row(key: str, path: Path_, value: Any, origin: Origin | None, config: Proje
 def setting_rows(settings: SpocSettings, config: ProjectConfig) -> list[SettingRow]:
     """Return every value of ``settings`` with where it came from; secrets are masked."""
     rows: list[SettingRow] = []
-    core = settings.model_dump(mode="json", by_alias=True)
+    core = settings.as_dict()
     sections = {name: section.model_dump(mode="json") for name, section in settings.sections.items()}
     for path, value in flatten({**core, **sections}).items():
         rows.append(_row("spoc." + ".".join(path), path, value, _origin(config, path), config))

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
+from spoc.core_keys import CORE_KEYS
 from spoc.errors import ConfigError
 from spoc.layers import CONTROL_VARIABLES, ENV_PREFIX, Layer, Origin, Path_, Problem, flatten, overlaps
 
@@ -37,7 +38,7 @@ __all__ = [
 
 # Core fields the settings module may set by their UPPERCASE name (PLUGINS and
 # INSTALLED_APPS have their own meaning: they add to the others).
-MODULE_FIELDS: Final = ("mode", "debug", "apps", "modes", "schema", "disable_plugins", "plugin_errors")
+MODULE_FIELDS: Final = tuple(key for key in CORE_KEYS if key != "plugins")
 _SETTINGS_DIRS: Final = ("config", "conf", ".")
 _SETTINGS_NAMES: Final = ("settings", "config", "configuration")
 _MODE_DIRS: Final = (".env", "config/.env")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
 import os
+import pickle
 import re
 import sys
 import warnings
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,12 @@ from pydantic import BaseModel
 import spoc
 from spoc.cli import main
 from spoc.config import load_project_config
+from spoc.core_keys import CORE_KEYS
 from spoc.errors import ConfigError, SpocError, SpocWarning
 from spoc.framework import Framework
 from spoc.secrets import MASK
 from spoc.settings import setting_rows
+from spoc.settings_model import SchemaTable, SpocSettings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TOML = '[spoc]\nmode = "production"\n'
@@ -97,12 +102,43 @@ def test_without_any_source_every_core_key_is_its_default(tmp_path: Path) -> Non
     assert {row.source for row in setting_rows(settings, Framework(tmp_path).config)} == {"default"}
 
 
-def test_settings_are_a_frozen_pydantic_model(tmp_path: Path) -> None:
+def test_settings_are_frozen_and_compare_by_value(tmp_path: Path) -> None:
     settings = Framework(tmp_path).settings
 
-    assert isinstance(settings, BaseModel)
-    with pytest.raises(ValueError, match="frozen"):
+    with pytest.raises(FrozenInstanceError, match="cannot set 'debug': the settings are frozen"):
         settings.debug = True
+    with pytest.raises(FrozenInstanceError, match="frozen"):
+        del settings.mode
+    assert settings == Framework(tmp_path).settings
+    assert settings != Framework(tmp_path, settings={"debug": True}).settings
+    assert copy.deepcopy(settings) == pickle.loads(pickle.dumps(settings)) == settings
+    assert repr(settings) == "SpocSettings(mode='development', apps=[], sections=[])"
+
+
+def test_as_dict_gives_the_core_values_as_plain_data_to_change_freely(make_project: ProjectFactory) -> None:
+    root = make_project(toml=f'{TOML}[spoc.schema]\nmodules = ["models"]\n[spoc.schema.dependencies]\nviews = []\n')
+    settings = Framework(root).settings
+
+    values = settings.as_dict()
+    values["disable_plugins"].append("timing")
+    values["schema"]["modules"].append("views")
+
+    assert list(values) == list(CORE_KEYS)
+    assert settings.as_dict()["schema"] == {"modules": ["models"], "dependencies": {"views": []}}
+    assert settings.schema == SchemaTable(modules=["models"], dependencies={"views": []})
+    assert settings.disable_plugins == []
+    assert json.loads(json.dumps(settings.as_dict())) == settings.as_dict()
+
+
+def test_settings_built_in_code_validate_their_core_values() -> None:
+    assert SpocSettings({"debug": "yes"}).debug is True
+    assert SpocSettings().plugin_errors == "raise"
+    with pytest.raises(ConfigError) as caught:
+        SpocSettings({"debug": "maybe", "plugin_errors": "ignore"})
+
+    message = str(caught.value)
+    assert "'spoc.debug' = 'maybe' is invalid: expected true or false" in message
+    assert "'spoc.plugin_errors' = 'ignore' is invalid: expected \"raise\" or \"warn\"" in message
 
 
 def test_the_settings_module_sets_core_keys_by_their_uppercase_name(make_project: ProjectFactory) -> None:
@@ -131,6 +167,97 @@ def test_spoc_debug_1_turns_debug_on(make_project: ProjectFactory, monkeypatch: 
     monkeypatch.setenv("SPOC_DEBUG", "1")
 
     assert Framework(root).settings.debug is True
+
+
+TRUE_WORDS = ["1", "on", "t", "true", "y", "yes", "TRUE", "Yes", "oN"]
+FALSE_WORDS = ["0", "off", "f", "false", "n", "no", "FALSE", "No", "OFF"]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"), [(word, True) for word in TRUE_WORDS] + [(w, False) for w in FALSE_WORDS]
+)
+def test_debug_reads_the_words_for_true_and_false_in_any_case(
+    word: str, expected: bool, make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(toml=TOML)
+    monkeypatch.setenv("SPOC_DEBUG", word)
+
+    assert Framework(root).settings.debug is expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("0", False), ("1.0", True), ("true", True)])
+def test_debug_reads_0_and_1_as_numbers_from_spoc_toml(
+    value: str, expected: bool, make_project: ProjectFactory
+) -> None:
+    root = make_project(toml=f"{TOML}debug = {value}\n")
+
+    assert Framework(root).settings.debug is expected
+
+
+@pytest.mark.parametrize("value", ["2", "' true'", "'yess'", "[]", "0.5"])
+def test_debug_refuses_other_values(value: str, make_project: ProjectFactory) -> None:
+    root = make_project(toml=f"{TOML}debug = {value}\n")
+
+    with pytest.raises(ConfigError, match=r":3: 'spoc.debug' = .* is invalid: expected true or false$"):
+        Framework(root)
+
+
+def test_a_string_key_refuses_a_number_rather_than_converting_it(make_project: ProjectFactory) -> None:
+    root = make_project(toml="[spoc]\nmode = 3\n")
+
+    with pytest.raises(
+        ConfigError, match=r"'spoc.mode' = 3 is invalid: expected a string, e\.g\. mode = \"production\""
+    ):
+        Framework(root)
+
+
+def test_a_wrong_item_of_a_list_names_its_position_file_and_line(make_project: ProjectFactory) -> None:
+    root = make_project(toml=f'{TOML}disable_plugins = ["timing", 3]\n[spoc.apps]\nproduction = ["blog", 2]\n')
+
+    with pytest.raises(ConfigError) as caught:
+        Framework(root)
+
+    message = str(caught.value)
+    path = root / "config" / "spoc.toml"
+    assert message.startswith("2 problem(s) in the configuration:")
+    assert f"{path}:5: 'spoc.apps.production.1' = 2 is invalid: expected a list of app names" in message
+    assert f"{path}:3: 'spoc.disable_plugins.1' = 3 is invalid: expected a plugin name (a string)" in message
+
+
+def test_a_table_variable_is_read_as_json(make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project({".env": 'SPOC_MODES=\'{"qa": ["qa", "production"]}\'\n'}, toml=TOML)
+    monkeypatch.setenv("SPOC_PLUGINS", '{"middleware": ["pkg.mod"]}')
+
+    config = load_project_config(root, {"mode": "qa"})
+
+    assert config.core.modes == {"qa": ["qa", "production"]}
+    assert config.core.plugins == {"middleware": ["pkg.mod"]}
+    assert config.cascade == ["qa", "production"]
+
+
+def test_a_table_variable_that_is_not_a_table_says_how_to_write_it(
+    make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project({".env": "SPOC_PLUGINS=pkg.mod\n"}, toml=TOML)
+
+    with pytest.raises(ConfigError) as caught:
+        Framework(root)
+
+    assert str(caught.value) == (
+        f"{root / '.env'}:1: 'spoc.plugins' = 'pkg.mod' is invalid: expected a table of lists of dotted paths, "
+        'e.g. middleware = ["pkg.mod"]; a variable gives lists and tables as JSON, '
+        "e.g. SPOC_DISABLE_PLUGINS='[\"timing\"]'"
+    )
+
+
+def test_a_wrong_core_value_under_a_secret_name_is_masked(make_project: ProjectFactory) -> None:
+    root = make_project(toml='[spoc.apps]\nproduction = []\nstripe_token = "tok_456"\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load_project_config(root)
+
+    assert "tok_456" not in str(caught.value)
+    assert f"'spoc.apps.stripe_token' = '{MASK}' is invalid" in str(caught.value)
 
 
 def test_a_nested_variable_sets_a_key_one_table_down(
