@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from spoc.lifecycle import Step, execute_directly
 from spoc.markers import hookimpl
-
-if TYPE_CHECKING:
-    from spoc.lifecycle import Step
 
 
 @hookimpl(trylast=True)
@@ -19,6 +17,4 @@ def spoc_invoke(component: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 @hookimpl(trylast=True)
 def spoc_run_step(step: Step, undo: bool) -> Any:
     """Run the lifecycle step (or its undo) itself: the innermost link of the lifecycle chain."""
-    from spoc.lifecycle import execute_directly
-
     return execute_directly(step, undo)

@@ -77,6 +77,8 @@ def _definition_site(module: ModuleType) -> str:
 
 
 def _tag(obj: T, info: ComponentInfo) -> T:
+    # Tagged before (two decorators): then it may be in its module's record already.
+    retagged = INFO_ATTRIBUTE in getattr(obj, "__dict__", ())
     try:
         setattr(obj, INFO_ATTRIBUTE, info)
     except (AttributeError, TypeError) as exc:
@@ -89,7 +91,7 @@ def _tag(obj: T, info: ComponentInfo) -> T:
         # Recorded where it is defined, so collecting never scans the module; the site
         # is taken now because a class redefined under the same name hides the first.
         record = module.__dict__.setdefault(MODULE_RECORD, [])
-        if not any(existing is obj for existing, _ in record):
+        if not (retagged and any(existing is obj for existing, _ in record)):
             record.append((obj, _definition_site(module)))
     return obj
 
@@ -211,8 +213,8 @@ def defined_components(module: ModuleType) -> list[tuple[Any, str]]:
     Where a later decorator replaced a tagged object under the same name (a
     ``@dataclass(slots=True)`` over the tag), the module's final object is used.
     """
-    found: list[tuple[Any, str]] = []
     namespace = module.__dict__
+    found: list[tuple[Any, str]] = []
     for tagged, site in namespace.get(MODULE_RECORD, ()):
         current = namespace.get(getattr(tagged, "__name__", ""))
         replaced = current is not tagged and current is not None and get_info(current) is get_info(tagged)
@@ -228,53 +230,68 @@ class ComponentRegistry:
 
     def __init__(self) -> None:
         self._kinds: dict[str, dict[str, Any]] = {}
-        self._sites: dict[tuple[str, str], str] = {}
-        self._by_module: dict[str, list[tuple[str, str]]] = {}
+        # Per kind, like _kinds: where each component was defined, for error messages.
+        self._sites: dict[str, dict[str, str]] = {}
+        self._by_module: dict[str, tuple[str, list[str]]] = {}
 
     def add_kind(self, kind: str) -> None:
         """Make ``kind`` known, even before it has components."""
         self._kinds.setdefault(kind, {})
+        self._sites.setdefault(kind, {})
 
     def _check_free(self, kind: str, name: str, obj: Any, site: str) -> None:
         existing = self._kinds.get(kind, {}).get(name)
         if existing is not None and existing is not obj:
-            first = self._sites.get((kind, name)) or location_of(existing)
+            first = self._sites.get(kind, {}).get(name) or location_of(existing)
             raise DuplicateComponentError(kind, name, first, site)
 
     def add(self, kind: str, name: str, obj: Any, site: str | None = None) -> None:
         """Add one component; the same name twice in one kind is an error naming both."""
         site = site or location_of(obj)
         self._check_free(kind, name, obj, site)
-        self._kinds.setdefault(kind, {})[name] = obj
-        self._sites[(kind, name)] = site
+        self.add_kind(kind)
+        self._kinds[kind][name] = obj
+        self._sites[kind][name] = site
 
     def collect(self, app: str, kind: str, module: ModuleType) -> list[str]:
         """Add every component defined in ``module``, all or none; return their names."""
+        self.add_kind(kind)
+        entries, sites = self._kinds[kind], self._sites[kind]
         found: dict[str, tuple[Any, str]] = {}
+        prefix = app + "."
         for obj, site in defined_components(module):
-            name = f"{app}.{obj.__name__}"
-            earlier = found.get(name)
-            if earlier is not None and earlier[0] is not obj:
-                raise DuplicateComponentError(kind, name, earlier[1], site)
-            self._check_free(kind, name, obj, site)
+            name = prefix + obj.__name__
+            earlier, earlier_site = found.get(name) or (entries.get(name), sites.get(name))
+            if earlier is not None and earlier is not obj:
+                raise DuplicateComponentError(kind, name, earlier_site or location_of(earlier), site)
             found[name] = (obj, site)
-        entries = self._kinds.setdefault(kind, {})
         for name, (obj, site) in found.items():
             entries[name] = obj
-            self._sites[(kind, name)] = site
+            sites[name] = site
+        names = list(found)
         # Remembered per module, so that undoing one import costs its own components only.
-        self._by_module[module.__name__] = [(kind, name) for name in found]
-        return list(found)
+        self._by_module[module.__name__] = (kind, names)
+        return names
 
     def remove_module(self, kind: str, module: ModuleType) -> None:
         """Forget the components collected from ``module`` (undoing its import)."""
-        for collected_kind, name in self._by_module.pop(module.__name__, ()):
-            self._kinds.get(collected_kind, {}).pop(name, None)
-            self._sites.pop((collected_kind, name), None)
+        collected_kind, names = self._by_module.pop(module.__name__, (kind, []))
+        entries, sites = self._kinds.get(collected_kind, {}), self._sites.get(collected_kind, {})
+        for name in names:
+            entries.pop(name, None)
+            sites.pop(name, None)
 
     def site(self, kind: str, name: str) -> str | None:
         """Return ``file:line`` where the component was defined, if known."""
-        return self._sites.get((kind, name))
+        return self._sites.get(kind, {}).get(name)
+
+    def table(self) -> Mapping[str, Mapping[str, Any]]:
+        """Return the live ``{kind: {"app.Name": object}}`` mapping, for lookups on hot paths.
+
+        Reading through this mapping skips the registry's attribute lookup,
+        which ``__getattr__`` (``registry.models``) makes slow for every name.
+        """
+        return self._kinds
 
     def get(self, kind: str, name: str) -> Any | None:
         """Return the component, or ``None`` when the kind or name is unknown."""

@@ -4,9 +4,11 @@ A pluggy hook call re-derives per call what only changes when plugins do: the
 order of the implementations, the arguments each takes, firstresult. A
 :class:`HotHook` reads pluggy's own registry (``HookCaller.get_hookimpls()``)
 once, generates a Python function that makes exactly those calls, and rebuilds
-it when the list of implementations differs. The check runs on every call (one
-``get_hookimpls()`` and a list comparison), so plugins registered, unregistered
-or blocked directly on the ``pluggy.PluginManager`` are seen too.
+it when they change. The check runs on every call: with SPOC's own manager it
+reads the manager's :class:`~spoc.plugins.Generation` (one attribute, bumped by
+every register, unregister, block or new hookspec, also ones made on the
+manager directly); on any other pluggy manager it compares ``get_hookimpls()``
+with the list the code was built from.
 
 The generated code follows pluggy's ``_multicall``: implementations in reverse
 ``get_hookimpls()`` order (wrappers outermost), each given only the arguments it
@@ -24,41 +26,49 @@ from __future__ import annotations
 import keyword
 from collections.abc import Callable, Generator, Sequence
 from functools import lru_cache
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import pluggy
+
+if TYPE_CHECKING:
+    from spoc.plugins import Generation
 
 __all__ = ["HotHook"]
 
 # Every name the generated code binds starts with this, so no spec argument can shadow one.
 _PREFIX: Final = "_spoc_"
 
-_Shape = tuple[tuple[str, ...], bool, int, tuple[tuple[str, ...], ...]]
+_Shape = tuple[tuple[str, ...], bool, int, tuple[tuple[str, ...], ...], bool]
 
 
 class HotHook:
     """Call one hook like pluggy does, through a function regenerated when its implementations change.
 
     ``hot(**kwargs)`` takes the hook's arguments by keyword, as
-    ``pm.hook.name(**kwargs)`` does. ``hot.call(**kwargs)`` is the hot path:
-    it must be given exactly the spec's arguments (a missing or unknown one
-    is a ``TypeError``), which spares re-packing them; read it anew for each
-    call, as it is replaced when the implementations change.
+    ``pm.hook.name(**kwargs)`` does. ``hot.call(...)`` is the hot path: it
+    must be given exactly the spec's arguments (a missing or unknown one is a
+    ``TypeError``), by keyword or, fastest, positionally in the spec's order;
+    read it anew for each call, as it is replaced when the implementations
+    change.
 
     Args:
         caller: the hook, e.g. ``pm.hook.spoc_invoke``.
         fast: ``False`` always calls through pluggy, e.g. when hook-call
             monitoring (``SPOC_TRACE_HOOKS``) must see every call.
+        generation: the manager's change counter, when it keeps one
+            (:class:`spoc.plugins.CountingPluginManager`); without it every
+            call compares the implementation lists.
     """
 
-    __slots__ = ("_names", "_state", "call", "caller", "fast")
+    __slots__ = ("_names", "_state", "call", "caller", "fast", "generation")
 
-    def __init__(self, caller: pluggy.HookCaller, *, fast: bool = True) -> None:
+    def __init__(self, caller: pluggy.HookCaller, *, fast: bool = True, generation: Generation | None = None) -> None:
         self.caller = caller
         self.fast = fast
+        self.generation = generation
         self._names = frozenset(caller.spec.argnames) if caller.spec is not None else None
-        # (implementations, function) change together, so a racing rebuild cannot pair them wrongly.
-        self._state: tuple[list[pluggy.HookImpl] | None, Callable[..., Any]] = (None, caller)
+        # (token, function) change together, so a racing rebuild cannot pair them wrongly.
+        self._state: tuple[Any, Callable[..., Any]] = (None, caller)
         self.call: Callable[..., Any] = self._first_call
 
     def __call__(self, **kwargs: Any) -> Any:
@@ -78,25 +88,32 @@ class HotHook:
 
     def refresh(self) -> Callable[..., Any]:
         """Return the function for the current implementations, building it if they changed."""
+        # Read before the implementations: a change racing with the build leaves the code stale, not wrong.
+        current = self.generation.value if self.generation is not None else None
         impls = self.caller.get_hookimpls()
+        wanted = impls if current is None else current
         token, function = self._state
-        if impls != token:
-            function = _build(self, impls)
-            self._state = (impls, function)
+        if wanted != token:
+            function = _build(self, impls, current)
+            self._state = (wanted, function)
         self.call = function
         return function
 
-    def _first_call(self, **kwargs: Any) -> Any:
-        return self.refresh()(**kwargs)
+    def _first_call(self, *args: Any, **kwargs: Any) -> Any:
+        return self.refresh()(*args, **kwargs)
 
 
-def _build(hot: HotHook, impls: list[pluggy.HookImpl]) -> Callable[..., Any]:
-    """Return generated code for ``impls``, or a pluggy call when it cannot be exact."""
+def _build(hot: HotHook, impls: list[pluggy.HookImpl], generation: int | None) -> Callable[..., Any]:
+    """Return generated code for ``impls``, or a pluggy call when it cannot be exact.
+
+    The code checks ``hot.generation`` against ``generation`` when the manager
+    counts its changes, else ``get_hookimpls()`` against ``impls``.
+    """
     caller = hot.caller
     spec = caller.spec
     names = tuple(spec.argnames) if spec is not None else ()
     if not hot.fast or spec is None or not _supported(caller, spec, names, impls):
-        return _via_pluggy(hot, impls)
+        return _via_pluggy(hot, impls, generation)
     wrappers = [impl for impl in reversed(impls) if impl.wrapper]
     plain = [impl for impl in reversed(impls) if not impl.wrapper]
     shape: _Shape = (
@@ -104,8 +121,11 @@ def _build(hot: HotHook, impls: list[pluggy.HookImpl]) -> Callable[..., Any]:
         bool(spec.opts.get("firstresult", False)),
         len(wrappers),
         tuple(tuple(impl.argnames) for impl in [*wrappers, *plain]),
+        generation is not None,
     )
     functions = [impl.function for impl in [*wrappers, *plain]]
+    if generation is not None:
+        return _factory(shape)(hot.generation, generation, hot.refresh, _teardown, _wrapfail, *functions)
     return _factory(shape)(caller.get_hookimpls, impls, hot.refresh, _teardown, _wrapfail, *functions)
 
 
@@ -123,14 +143,19 @@ def _supported(caller: pluggy.HookCaller, spec: Any, names: tuple[str, ...], imp
     return kinds == sorted(kinds, reverse=True)
 
 
-def _via_pluggy(hot: HotHook, impls: list[pluggy.HookImpl]) -> Callable[..., Any]:
+def _via_pluggy(hot: HotHook, impls: list[pluggy.HookImpl], generation: int | None) -> Callable[..., Any]:
     """Return a function that calls pluggy, and switches to generated code once the implementations change."""
-    get, caller = hot.caller.get_hookimpls, hot.caller
+    get, caller, counter = hot.caller.get_hookimpls, hot.caller, hot.generation
 
-    def call(**kwargs: Any) -> Any:
-        if get() != impls:
-            return hot.refresh()(**kwargs)
-        return caller(**kwargs)
+    names = caller.spec.argnames if caller.spec is not None else ()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        stale = counter.value != generation if counter is not None else get() != impls
+        if stale:
+            return hot.refresh()(*args, **kwargs)
+        if len(args) > len(names):
+            raise TypeError(f"{caller.name}() takes {len(names)} arguments ({', '.join(names)}), {len(args)} given")
+        return caller(**dict(zip(names[: len(args)], args, strict=True)), **kwargs)
 
     return call
 
@@ -140,9 +165,11 @@ def _factory(shape: _Shape) -> Callable[..., Callable[..., Any]]:
     """Compile, once per shape, a factory that binds generated dispatch code to the implementations.
 
     The shape is everything the code depends on: the spec's argument names,
-    firstresult, how many wrappers, and the arguments each implementation takes.
+    firstresult, how many wrappers, the arguments each implementation takes,
+    and whether staleness is read from a generation counter (``get.value``)
+    or from ``get()``, the current implementations.
     """
-    names, firstresult, wrapper_count, argnames = shape
+    names, firstresult, wrapper_count, argnames, counted = shape
     p = _PREFIX
     callables = [f"{p}w{index}" for index in range(wrapper_count)]
     callables += [f"{p}f{index}" for index in range(len(argnames) - wrapper_count)]
@@ -153,9 +180,9 @@ def _factory(shape: _Shape) -> Callable[..., Callable[..., Any]]:
         lines.append(f"    def {p}inner({', '.join(names)}):")
         lines += [f"        {line}" for line in body]
     lines += [
-        # Required keyword-only parameters bind fastest; stale code hands the call to the current code.
-        f"    def {p}dispatch(*, {', '.join(names)}):" if names else f"    def {p}dispatch():",
-        f"        if {p}get() != {p}token:",
+        # The spec's arguments in order: given positionally they bind fastest; stale code hands the call on.
+        f"    def {p}dispatch({', '.join(names)}):",
+        f"        if {p}get.value != {p}token:" if counted else f"        if {p}get() != {p}token:",
         f"            return {p}refresh()({', '.join(f'{name}={name}' for name in names)})",
     ]
     if wrapper_count:

@@ -21,9 +21,10 @@ import pluggy
 
 from spoc.components import ComponentRegistry
 from spoc.config import ProjectConfig, load_project_config
+from spoc.dispatch import HotHook
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.hookspecs import LIFECYCLE_HOOKS
-from spoc.lifecycle import Step, UndoStack, run_steps, run_steps_async, shutdown_error
+from spoc.lifecycle import Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
 from spoc.plugins import PluginHost, PluginRecord, impl_location
 from spoc.registration import register_plugins
@@ -34,7 +35,6 @@ from spoc.tracing import install_tracing, tracing_requested
 from spoc.worker_spec import worker_steps
 
 if TYPE_CHECKING:
-    from spoc.dispatch import HotHook
     from spoc.runner import Runner
     from spoc.settings_model import SpocSettings
     from spoc.workers import Worker
@@ -100,11 +100,14 @@ class Framework:
         if self._traced:
             install_tracing(self._host.manager)
         self._hot_hooks: dict[str, HotHook] = {}
+        self._invoke_hook = self.hot_hook("spoc_invoke")
+        self._step_hook = self.hot_hook("spoc_run_step")
         self.plugins: dict[str, dict[str, Any]] = register_plugins(
             self._host, self.config, self._loader, self.installed_apps, disable_plugins=disable_plugins, plugins=plugins
         )
 
         self.components = ComponentRegistry()
+        self._component_table = self.components.table()
         self._reset_components()
         self.modules: dict[str, ModuleType] = {}
         # Every step runs through the spoc_run_step hook, so wrappers see each one.
@@ -170,14 +173,7 @@ class Framework:
         first, ``tryfirst``/``trylast`` respected; ``spoc_shutdown``: the exact
         reverse of ``spoc_startup``.
         """
-        if hook_name not in LIFECYCLE_HOOKS:
-            raise SpocError(f"{hook_name!r} is not a lifecycle hook; lifecycle hooks: {', '.join(LIFECYCLE_HOOKS)}")
-        if hook_name == "spoc_register_components":
-            return self._host.ordered_impls(hook_name)
-        pairs = self._host.lifecycle_pairs()
-        if hook_name == "spoc_startup":
-            return [start for _, start, _ in pairs if start is not None]
-        return [stop for _, _, stop in reversed(pairs) if stop is not None]
+        return self._host.lifecycle_call_order(hook_name)
 
     def get_component(self, kind: str, name: str) -> Any | None:
         """Return the component ``name`` (``"app.Name"``) of module kind ``kind``, or ``None``."""
@@ -185,28 +181,30 @@ class Framework:
 
     def invoke(self, kind: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call a component through the ``spoc_invoke`` middleware chain."""
-        component = self.components.get(kind, name)
+        entries = self._component_table.get(kind)
+        component = None if entries is None else entries.get(name)
         if component is None:
             known = list(getattr(self.components, kind, {})) if kind in self.components else []
             raise SpocError(
                 f"no component {name!r} of kind {kind!r} to invoke{did_you_mean(name, known)}; "
                 f"known: {', '.join(known) or 'none'}. Is the framework started?"
             )
-        hot = self._hot_hooks.get("spoc_invoke") or self.hot_hook("spoc_invoke")
-        return hot.call(framework=self, component=component, args=args, kwargs=kwargs)
+        # Positionally, in the order of the spec spoc_invoke(framework, component, args, kwargs).
+        return self._invoke_hook.call(self, component, args, kwargs)
 
     def hot_hook(self, name: str) -> HotHook:
         """Return a cached dispatcher of hook ``name``, with pluggy's semantics and a fraction of its cost.
 
-        Call it as ``hot.call(**every_spec_argument)``; it follows plugin changes
-        by itself. A traced framework (``SPOC_TRACE_HOOKS``) keeps calling
-        through pluggy, whose call monitoring prints each call.
+        Call it as ``hot.call(**every_spec_argument)``, or positionally in the
+        spec's order; it follows plugin changes by itself. A traced framework
+        (``SPOC_TRACE_HOOKS``) keeps calling through pluggy, whose call
+        monitoring prints each call.
         """
         hot = self._hot_hooks.get(name)
         if hot is None:
-            from spoc.dispatch import HotHook
-
-            hot = self._hot_hooks[name] = HotHook(getattr(self.hook, name), fast=not self._traced)
+            hot = self._hot_hooks[name] = HotHook(
+                getattr(self.hook, name), fast=not self._traced, generation=self._host.manager.generation
+            )
         return hot
 
     # -- lifecycle ---------------------------------------------------------
@@ -222,7 +220,8 @@ class Framework:
             return self
         self._refuse_async()
         self._loader.bind()
-        run_steps(self._startup_steps(), self._stack)
+        with paused_gc(self.settings.pause_gc):
+            run_steps(self._startup_steps(), self._stack)
         self._started = True
         logger.info("started %d module(s) of %d app(s)", len(self.modules), len(self.installed_apps))
         return self
@@ -246,7 +245,8 @@ class Framework:
         if self._started:
             return self
         self._loader.bind()
-        await run_steps_async(self._startup_steps(), self._stack)
+        with paused_gc(self.settings.pause_gc):
+            await run_steps_async(self._startup_steps(), self._stack)
         self._started = True
         return self
 
@@ -277,7 +277,8 @@ class Framework:
         await self.ashutdown()
 
     def _run_step(self, step: Step, undo: bool) -> Any:
-        return self._host.hook.spoc_run_step(framework=self, step=step, undo=undo)
+        # Positionally, in the order of the spec spoc_run_step(framework, step, undo).
+        return self._step_hook.call(self, step, undo)
 
     def _reset_components(self) -> None:
         self.components.clear()

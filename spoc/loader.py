@@ -11,6 +11,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,16 +48,15 @@ class AppLoader:
 
     def check_apps(self, apps: Sequence[str]) -> None:
         """Raise :class:`AppNotFoundError` for the first app without a folder."""
+        root = str(self.apps_dir)
         for app in apps:
-            if not (self.apps_dir / app).is_dir():
+            if not os.path.isdir(os.path.join(root, app)):
                 raise AppNotFoundError(app, self.apps_dir, self.available_apps())
 
-    def module_path(self, app: str, kind: str) -> Path | None:
-        """Return the file of ``app``'s ``kind`` module, or ``None`` when it has none."""
-        for candidate in (self.apps_dir / app / f"{kind}.py", self.apps_dir / app / kind / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
+    def module_file(self, app: str, kind: str) -> Path:
+        """Return the file of ``app``'s ``kind`` module: ``kind.py``, or ``kind/__init__.py`` if that exists."""
+        package = self.apps_dir / app / kind / "__init__.py"
+        return package if package.is_file() else self.apps_dir / app / f"{kind}.py"
 
     def bind(self) -> None:
         """Make ``import apps.x`` resolve inside this project, and its root importable."""
@@ -108,14 +108,14 @@ class AppLoader:
 
     def import_hookspecs(self, app: str) -> ModuleType | None:
         """Import ``apps/<app>/hookspecs.py``, an app's own hook specifications, if it has one."""
-        path = self.apps_dir / app / "hookspecs.py"
-        if not path.is_file():
+        path = os.path.join(self.apps_dir, app, "hookspecs.py")
+        if not os.path.isfile(path):
             return None
         name = f"{APPS_PACKAGE}.{app}.hookspecs"
         try:
             return importlib.import_module(name)
         except Exception as exc:
-            raise AppImportError(app, name, path, exc) from exc
+            raise AppImportError(app, name, Path(path), exc) from exc
 
     def import_module(self, app: str, kind: str, *, strict: bool) -> ModuleType | None:
         """Import ``app``'s ``kind`` module; ``None`` if it is missing and not ``strict``.
@@ -124,19 +124,29 @@ class AppLoader:
             ModuleMissingError: the module has no file and ``strict`` is true.
             AppImportError: the module exists but raised while being imported.
         """
-        path = self.module_path(app, kind)
-        if path is None:
+        # Imported straight away, as the plain import it replaces would be: looking for
+        # the file first would cost more than the import. A module is missing when the
+        # import says that very name is not found, or finds only a folder with no code.
+        name = f"{APPS_PACKAGE}.{app}.{kind}"
+        fresh = name not in sys.modules
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise AppImportError(app, name, self.module_file(app, kind), exc) from exc
+            module = None
+        except Exception as exc:
+            raise AppImportError(app, name, self.module_file(app, kind), exc) from exc
+        if module is not None and getattr(module, "__file__", None) is None:  # a namespace package
+            if fresh:
+                del sys.modules[name]
+            module = None
+        if module is None:
             expected = self.apps_dir / app / f"{kind}.py"
             if strict:
                 raise ModuleMissingError(app, kind, expected)
             logger.info("skipping %s.%s: %s does not exist (strict=False)", app, kind, expected)
             return None
-        name = f"{APPS_PACKAGE}.{app}.{kind}"
-        fresh = name not in sys.modules
-        try:
-            module = importlib.import_module(name)
-        except Exception as exc:
-            raise AppImportError(app, name, path, exc) from exc
         if fresh:
             self._imported.add(name)
         return module

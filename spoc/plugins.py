@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FunctionType, ModuleType
-from typing import Any
+from typing import Any, Final
 
 import pluggy
 
@@ -18,7 +18,64 @@ from spoc import hookspecs
 from spoc.errors import HookValidationError, SpocError, did_you_mean
 from spoc.markers import PROJECT_NAME
 
-__all__ = ["PluginHost", "PluginRecord", "impl_location"]
+_MARKER_ATTRIBUTE: Final = PROJECT_NAME + "_impl"
+
+__all__ = ["CountingPluginManager", "Generation", "PluginHost", "PluginRecord", "impl_location"]
+
+
+class Generation:
+    """A number that changes whenever a manager's hook implementations or specs may have changed.
+
+    Cached dispatchers (:mod:`spoc.dispatch`) compare it with the number they
+    were built at: one attribute read per call instead of re-reading and
+    comparing the implementation lists.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def bump(self) -> None:
+        """Mark every dispatcher built before now as stale."""
+        self.value += 1
+
+
+class CountingPluginManager(pluggy.PluginManager):
+    """A ``pluggy.PluginManager`` that counts the calls that can change what a hook calls.
+
+    ``register``, ``unregister``, ``set_blocked`` and ``add_hookspecs`` are the
+    public ways to change a hook's implementations or spec; each bumps
+    :attr:`generation`, also when called on ``fw.plugin_manager`` directly.
+    """
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(project_name)
+        self.generation = Generation()
+
+    def register(self, plugin: Any, name: str | None = None) -> str | None:
+        try:
+            return super().register(plugin, name)
+        finally:
+            self.generation.bump()
+
+    def unregister(self, plugin: Any | None = None, name: str | None = None) -> Any | None:
+        try:
+            return super().unregister(plugin, name)
+        finally:
+            self.generation.bump()
+
+    def set_blocked(self, name: str) -> None:
+        try:
+            super().set_blocked(name)
+        finally:
+            self.generation.bump()
+
+    def add_hookspecs(self, module_or_class: Any) -> None:
+        try:
+            super().add_hookspecs(module_or_class)
+        finally:
+            self.generation.bump()
 
 
 @dataclass
@@ -65,7 +122,7 @@ class PluginHost:
     """One pluggy manager per framework, with records of what was registered in what order."""
 
     def __init__(self) -> None:
-        self.manager = pluggy.PluginManager(PROJECT_NAME)
+        self.manager = CountingPluginManager(PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
         self.records: dict[str, PluginRecord] = {}
         self.unloaded: dict[str, PluginRecord] = {}
@@ -119,7 +176,17 @@ class PluginHost:
         return record
 
     def holds_hookimpls(self, plugin: Any) -> bool:
-        """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute."""
+        """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute.
+
+        Asked of every app package and Schema module at startup, so a module is
+        checked the quick way: pluggy only takes a module's plain functions,
+        whose marker is a dict attribute (what ``parse_hookimpl_opts`` reads).
+        """
+        if isinstance(plugin, ModuleType):
+            return any(
+                type(value) is FunctionType and isinstance(getattr(value, _MARKER_ATTRIBUTE, None), dict)
+                for value in list(vars(plugin).values())
+            )
         return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in self._candidate_names(plugin))
 
     def record_unloaded(self, record: PluginRecord) -> None:
@@ -233,6 +300,27 @@ class PluginHost:
         record = self.records.get(impl.plugin_name)
         who = record.describe() if record else f"plugin {impl.plugin_name!r}"
         return f"{who} at {impl_location(impl.function)}"
+
+    def lifecycle_call_order(self, hook_name: str) -> list[pluggy.HookImpl]:
+        """Return the non-wrapper implementations of a lifecycle hook in the order SPOC calls them.
+
+        ``spoc_register_components`` and ``spoc_startup``: first registered
+        first, ``tryfirst``/``trylast`` respected; ``spoc_shutdown``: the exact
+        reverse of ``spoc_startup``.
+
+        Raises:
+            SpocError: ``hook_name`` is not a lifecycle hook.
+        """
+        if hook_name not in hookspecs.LIFECYCLE_HOOKS:
+            raise SpocError(
+                f"{hook_name!r} is not a lifecycle hook; lifecycle hooks: {', '.join(hookspecs.LIFECYCLE_HOOKS)}"
+            )
+        if hook_name == "spoc_register_components":
+            return self.ordered_impls(hook_name)
+        pairs = self.lifecycle_pairs()
+        if hook_name == "spoc_startup":
+            return [start for _, start, _ in pairs if start is not None]
+        return [stop for _, _, stop in reversed(pairs) if stop is not None]
 
     def lifecycle_pairs(self) -> list[tuple[str, pluggy.HookImpl | None, pluggy.HookImpl | None]]:
         """Return ``(plugin, spoc_startup impl, spoc_shutdown impl)`` in startup order.

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import spoc
 from spoc.dispatch import HotHook
 from spoc.framework import Framework, Schema
+from spoc.plugins import CountingPluginManager
 
 hookspec = pluggy.HookspecMarker("dtest")
 hookimpl = pluggy.HookimplMarker("dtest")
@@ -120,9 +121,22 @@ def make_function(impl: Impl, tag: str, log: list[Any]) -> Callable[..., Any]:
     return namespace["impl"]  # type: ignore[no-any-return]
 
 
-def make_manager(impls: list[Impl], firstresult: bool, log: list[Any]) -> tuple[pluggy.PluginManager, list[object]]:
+def new_manager(counted: bool) -> pluggy.PluginManager:
+    """pluggy's own manager, or SPOC's, which counts its changes for dispatchers."""
+    return CountingPluginManager("dtest") if counted else pluggy.PluginManager("dtest")
+
+
+def hot_hook(manager: pluggy.PluginManager, name: str, **options: Any) -> HotHook:
+    """A dispatcher for ``name``, reading the manager's change counter when it keeps one."""
+    generation = manager.generation if isinstance(manager, CountingPluginManager) else None
+    return HotHook(getattr(manager.hook, name), generation=generation, **options)
+
+
+def make_manager(
+    impls: list[Impl], firstresult: bool, log: list[Any], counted: bool = False
+) -> tuple[pluggy.PluginManager, list[object]]:
     """A fresh manager with the hook's spec and one plugin per implementation."""
-    manager = pluggy.PluginManager("dtest")
+    manager = new_manager(counted)
     manager.add_hookspecs(FirstResultSpec if firstresult else AllResultsSpec)
     plugins = []
     for index, impl in enumerate(impls):
@@ -152,23 +166,26 @@ plugin_sets = st.lists(st.one_of(plain_impls, plain_impls, wrapper_impls), max_s
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(impls=plugin_sets, firstresult=st.booleans(), removed=st.sets(st.integers(0, 7)))
+@given(impls=plugin_sets, firstresult=st.booleans(), removed=st.sets(st.integers(0, 7)), counted=st.booleans())
 def test_the_dispatcher_matches_raw_pluggy_for_any_mix_of_implementations(
-    impls: list[Impl], firstresult: bool, removed: set[int]
+    impls: list[Impl], firstresult: bool, removed: set[int], counted: bool
 ) -> None:
     log: list[Any] = []
-    manager, plugins = make_manager(impls, firstresult, log)
-    hot = HotHook(manager.hook.dtest_hook)
+    manager, plugins = make_manager(impls, firstresult, log, counted)
+    hot = hot_hook(manager, "dtest_hook")
 
     expected = outcome(manager.hook.dtest_hook, log, **CALL)
     assert outcome(hot, log, **CALL) == expected
     assert hot.accelerated
-    # A second call runs the cached code; it must still agree.
+    # A second call runs the cached code; it must still agree, by keyword or positionally.
     assert outcome(hot.call, log, **CALL) == expected
+    assert outcome(lambda **kwargs: hot.call(*(kwargs[name] for name in SPEC_ARGS)), log, **CALL) == expected
 
     for index in sorted(removed & set(range(len(plugins)))):
         manager.unregister(plugins[index])
-    assert outcome(hot.call, log, **CALL) == outcome(manager.hook.dtest_hook, log, **CALL)
+    expected = outcome(manager.hook.dtest_hook, log, **CALL)
+    assert outcome(lambda **kwargs: hot.call(*(kwargs[name] for name in SPEC_ARGS)), log, **CALL) == expected
+    assert outcome(hot.call, log, **CALL) == expected
 
 
 # -- invalidation -----------------------------------------------------------
@@ -185,10 +202,10 @@ def plugin(name: str, calls: list[str], *, result: Any = None, **options: bool) 
     return types.SimpleNamespace(dtest_hook=dtest_hook)
 
 
-@pytest.fixture
-def manager() -> pluggy.PluginManager:
-    """A fresh manager with the firstresult spec."""
-    made = pluggy.PluginManager("dtest")
+@pytest.fixture(params=[False, True], ids=["pluggy-manager", "counting-manager"])
+def manager(request: pytest.FixtureRequest) -> pluggy.PluginManager:
+    """A fresh manager with the firstresult spec: pluggy's, and SPOC's counting one."""
+    made = new_manager(request.param)
     made.add_hookspecs(FirstResultSpec)
     return made
 
@@ -196,7 +213,7 @@ def manager() -> pluggy.PluginManager:
 def test_a_plugin_registered_after_first_use_is_called(manager: pluggy.PluginManager) -> None:
     calls: list[str] = []
     manager.register(plugin("old", calls, result="old"))
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
     assert hot(a=1, b=2, c=3) == "old"
 
     manager.register(plugin("new", calls, result="new"))
@@ -210,7 +227,7 @@ def test_an_unregistered_plugin_is_no_longer_called(manager: pluggy.PluginManage
     manager.register(plugin("old", calls, result="old"))
     gone = plugin("gone", calls, result="gone")
     manager.register(gone)
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
     assert hot(a=1, b=2, c=3) == "gone"
 
     manager.unregister(gone)
@@ -222,7 +239,7 @@ def test_a_blocked_plugin_is_no_longer_called(manager: pluggy.PluginManager) -> 
     calls: list[str] = []
     manager.register(plugin("kept", calls), name="kept")
     manager.register(plugin("blocked", calls), name="blocked")
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
     hot(a=1, b=2, c=3)
 
     manager.set_blocked("blocked")
@@ -235,7 +252,7 @@ def test_a_blocked_plugin_is_no_longer_called(manager: pluggy.PluginManager) -> 
 def test_a_stale_function_still_calls_the_current_implementations(manager: pluggy.PluginManager) -> None:
     calls: list[str] = []
     manager.register(plugin("first", calls, result="first"))
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
     stale = hot.refresh()
 
     manager.register(plugin("second", calls, result="second"))
@@ -290,9 +307,10 @@ def test_an_old_style_hookwrapper_is_left_to_pluggy_until_it_is_gone(manager: pl
     manager.register(plugin("plain", calls, result="plain"))
     old = OldStyle()
     manager.register(old)
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
 
     assert hot(a=1, b=2, c=3) == ("wrapped", "plain")
+    assert hot.call(1, 2, 3) == ("wrapped", "plain")
     assert not hot.accelerated
     manager.unregister(old)
     assert hot(a=1, b=2, c=3) == "plain"
@@ -350,7 +368,7 @@ def test_a_spec_argument_named_like_generated_code_is_left_to_pluggy() -> None:
 
 def test_an_unaccelerated_hook_can_be_forced_through_pluggy(manager: pluggy.PluginManager) -> None:
     manager.register(plugin("plain", [], result="plain"))
-    hot = HotHook(manager.hook.dtest_hook, fast=False)
+    hot = hot_hook(manager, "dtest_hook", fast=False)
 
     assert hot(a=1, b=2, c=3) == "plain"
     assert not hot.accelerated
@@ -358,7 +376,7 @@ def test_an_unaccelerated_hook_can_be_forced_through_pluggy(manager: pluggy.Plug
 
 def test_a_missing_argument_warns_and_fails_as_pluggy_does(manager: pluggy.PluginManager) -> None:
     manager.register(plugin("plain", [], result="plain"))
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
     hot(a=1, b=2, c=3)
 
     with pytest.warns(UserWarning, match="'b', 'c'") as ours:
@@ -373,7 +391,7 @@ def test_a_missing_argument_warns_and_fails_as_pluggy_does(manager: pluggy.Plugi
 
 def test_extra_keyword_arguments_are_ignored_as_pluggy_does(manager: pluggy.PluginManager) -> None:
     manager.register(plugin("plain", [], result="plain"))
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
 
     assert hot(a=1, b=2, c=3, unknown=4) == manager.hook.dtest_hook(a=1, b=2, c=3, unknown=4) == "plain"
     assert hot.accelerated
@@ -381,7 +399,7 @@ def test_extra_keyword_arguments_are_ignored_as_pluggy_does(manager: pluggy.Plug
 
 def test_the_hot_path_takes_exactly_the_spec_arguments(manager: pluggy.PluginManager) -> None:
     manager.register(plugin("plain", [], result="plain"))
-    hot = HotHook(manager.hook.dtest_hook)
+    hot = hot_hook(manager, "dtest_hook")
 
     assert hot.call(a=1, b=2, c=3) == "plain"
     with pytest.raises(TypeError, match="'c'"):
