@@ -750,6 +750,13 @@ def test_built_in_commands_never_ask_plugins_for_commands(
     assert capsys.readouterr().err == ""
 
 
+def test_version_never_asks_plugins_for_commands(command_plugins: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-p", "spoc_test_bad_commands", "--version"]) == 0
+
+    assert capsys.readouterr().err == ""
+    assert "spoc_test_bad_commands" not in sys.modules  # --version lists plugins, it does not load them
+
+
 def test_an_unknown_command_is_a_usage_error(healthy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         spoc(healthy, "chek")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ProjectFactory
+from conftest import ProjectFactory, write_files
 
 from spoc.cli import main
 
@@ -126,3 +126,32 @@ def test_no_project_found_says_how_to_point_at_one(
     assert main(["plugins"]) == 1
 
     assert "no SPOC project found in" in capsys.readouterr().err
+
+
+def test_plugins_and_hooks_show_a_broken_installed_plugin_as_failed_without_stopping(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = write_files(
+        tmp_path / "site",
+        {
+            "spoc_test_broken.py": "raise RuntimeError('no database driver')\n",
+            "spoc_test_typo.py": "import spoc\n\n@spoc.hookimpl\ndef spoc_statrup(framework):\n    pass\n",
+            "spoc_broken-2.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: spoc-broken\nVersion: 2.0\n",
+            "spoc_broken-2.0.dist-info/entry_points.txt": (
+                "[spoc.plugins]\nbroken = spoc_test_broken\ntypo = spoc_test_typo\n"
+            ),
+        },
+    )
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("SPOC_LOAD_PLUGINS", "broken,typo")  # not the installed first-party plugins
+
+    assert main(["--project", str(project), "plugins", "--json"]) == 0
+
+    captured = capsys.readouterr()
+    listed = {plugin["name"]: plugin for plugin in json.loads(captured.out)["plugins"]}
+    assert (listed["broken"]["status"], listed["broken"]["error"]) == ("failed", "RuntimeError: no database driver")
+    assert listed["typo"]["status"] == "failed" and "spoc_statrup" in listed["typo"]["error"]
+    assert listed["apps.audit"]["status"] == "active"
+    assert captured.err == ""  # shown in the listing, not repeated as a warning
+    assert main(["--project", str(project), "hooks", "spoc_startup"]) == 0
+    assert "apps.audit" in capsys.readouterr().out

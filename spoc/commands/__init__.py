@@ -1,7 +1,9 @@
 """The commands of ``python -m spoc``, one module each, and what they share.
 
 A command module has ``HELP``, ``add_arguments(parser)`` and
-``run(args, context) -> int``.
+``run(args, context) -> int``. ``--help`` imports every command module, so a
+module imports at its top only what its parser needs, and the rest (the
+framework, json, logging) in ``run``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from spoc.errors import SpocError
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
+    from spoc.inventory import PluginInventory
 
 __all__ = ["COMMANDS", "CommandContext", "find_project", "table"]
 
@@ -33,7 +36,7 @@ def find_project(start: Path) -> Path | None:
 
 @dataclass
 class CommandContext:
-    """The global options, and the framework built from them on first use."""
+    """The global options, and what the commands build from them: a Framework, or only its plugins."""
 
     project: Path | None
     mode: str | None = None
@@ -69,6 +72,21 @@ class CommandContext:
         settings = self.settings(settings_overrides)
         return Framework(
             self.project_dir(), strict=self.strict, settings=settings, disable_plugins=self.block, plugins=self.load
+        )
+
+    def inventory(self, settings_overrides: Mapping[str, Any] | None = None) -> PluginInventory:
+        """Register the project's plugins as its Framework would, without settings sections or startup machinery.
+
+        For the commands that show registration (``plugins``, ``hooks``): no
+        ``spoc_load_settings`` call, so no plugin's settings model (pydantic) is imported.
+        """
+        from spoc.inventory import plugin_inventory
+
+        return plugin_inventory(
+            self.project_dir(),
+            settings=self.settings(settings_overrides),
+            disable_plugins=self.block,
+            plugins=self.load,
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from spoc.commands import CommandContext, table
 
@@ -21,6 +20,8 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
     framework = context.framework()
     config = framework.config
     if args.json:
+        import json
+
         apps = [{"name": app, "listed_in": source} for app, source in config.apps]
         document = {"format_version": FORMAT_VERSION, "mode": config.mode, "cascade": config.cascade, "apps": apps}
         print(json.dumps(document, indent=2))

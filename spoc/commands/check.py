@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -74,6 +73,8 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
         report = dry_run(project, context.framework, context.settings(), timed=count is not None)
     errors = len(report.errors)
     if args.json:
+        import json
+
         document: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "ok": errors == 0,

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spoc.commands import CommandContext, table
-from spoc.components import get_info, location_of
 from spoc.errors import SpocError, did_you_mean
 
 if TYPE_CHECKING:
@@ -32,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def collected(framework: Framework, kinds: list[str]) -> list[dict[str, Any]]:
     """Return one dict per component of the started framework, by kind then collection order."""
+    from spoc.components import get_info, location_of
+
     found: list[dict[str, Any]] = []
     for kind in kinds:
         for name, obj in getattr(framework.components, kind).items():
@@ -68,6 +68,8 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
             )
         components = collected(framework, [args.kind] if args.kind else kinds)
     if args.json:
+        import json
+
         print(json.dumps({"format_version": FORMAT_VERSION, "components": components}, indent=2))
         return 0
     if not components:

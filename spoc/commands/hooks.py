@@ -1,21 +1,29 @@
-"""``spoc hooks [NAME]``: each hook's implementations in the exact order they are called."""
+"""``spoc hooks [NAME]``: each hook's implementations in the exact order they are called.
+
+Like ``spoc plugins``, it shows registration (:mod:`spoc.inventory`), so it
+reads no settings sections and imports no plugin's settings model.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
-from typing import TYPE_CHECKING, Any
-
-import pluggy
+from typing import TYPE_CHECKING, Any, Protocol
 
 from spoc.commands import CommandContext
 from spoc.errors import SpocError, SpocWarning, did_you_mean
-from spoc.hookspecs import LIFECYCLE_HOOKS
-from spoc.plugins import impl_location
 
 if TYPE_CHECKING:
-    from spoc.framework import Framework
+    import pluggy
+
+
+class Registration(Protocol):
+    """What the hook listings read: a ``Framework`` or a :class:`~spoc.inventory.PluginInventory`."""
+
+    @property
+    def hook(self) -> pluggy.HookRelay: ...
+
+    def lifecycle_call_order(self, hook_name: str) -> list[pluggy.HookImpl]: ...
 
 
 HELP = "list hooks and their implementations in call order (wrappers, tryfirst, trylast marked)"
@@ -33,18 +41,22 @@ def _marks(impl: pluggy.HookImpl) -> list[str]:
     return [name for name in names if getattr(impl, name)]
 
 
-def call_order(framework: Framework, name: str) -> list[pluggy.HookImpl]:
+def call_order(registration: Registration, name: str) -> list[pluggy.HookImpl]:
     """Return a hook's implementations in the order a call reaches them, outermost wrapper first."""
-    impls = getattr(framework.hook, name).get_hookimpls()
+    from spoc.hookspecs import LIFECYCLE_HOOKS
+
+    impls = getattr(registration.hook, name).get_hookimpls()
     wrappers = [impl for impl in reversed(impls) if impl.wrapper or impl.hookwrapper]
     if name in LIFECYCLE_HOOKS:
-        return wrappers + framework.lifecycle_call_order(name)
+        return wrappers + registration.lifecycle_call_order(name)
     return wrappers + [impl for impl in reversed(impls) if not (impl.wrapper or impl.hookwrapper)]
 
 
-def describe(framework: Framework, name: str) -> dict[str, Any]:
+def describe(registration: Registration, name: str) -> dict[str, Any]:
     """Return one hook with its implementations, as the JSON output shows it."""
-    caller = getattr(framework.hook, name)
+    from spoc.plugins import impl_location
+
+    caller = getattr(registration.hook, name)
     opts = caller.spec.opts if caller.spec else {}
     return {
         "name": name,
@@ -52,7 +64,7 @@ def describe(framework: Framework, name: str) -> dict[str, Any]:
         "historic": bool(opts.get("historic")),
         "implementations": [
             {"plugin": impl.plugin_name, "location": impl_location(impl.function), "marks": _marks(impl)}
-            for impl in call_order(framework, name)
+            for impl in call_order(registration, name)
         ],
     }
 
@@ -61,14 +73,16 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print each hook and its implementations."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SpocWarning)
-        framework = context.framework(settings_overrides={"plugin_errors": "warn"})
-    names = sorted(name for name in vars(framework.hook) if getattr(framework.hook, name).has_spec())
+        registration = context.inventory(settings_overrides={"plugin_errors": "warn"})
+    names = sorted(name for name in vars(registration.hook) if getattr(registration.hook, name).has_spec())
     if args.name is not None:
         if args.name not in names:
             raise SpocError(f"no hook named {args.name!r}{did_you_mean(args.name, names)}; hooks: {', '.join(names)}")
         names = [args.name]
-    hooks = [describe(framework, name) for name in names]
+    hooks = [describe(registration, name) for name in names]
     if args.json:
+        import json
+
         print(json.dumps({"format_version": FORMAT_VERSION, "hooks": hooks}, indent=2))
         return 0
     for hook in hooks:

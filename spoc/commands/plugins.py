@@ -1,13 +1,14 @@
 """``spoc plugins``: every plugin, where it comes from, its status and its hooks.
 
 A broken plugin never stops the listing: it shows with status ``failed`` and
-its error, whatever ``plugin_errors`` says.
+its error, whatever ``plugin_errors`` says. The listing registers the plugins
+as a Framework would (:mod:`spoc.inventory`) but reads no settings sections,
+so no plugin's settings model (pydantic) is imported for it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from typing import Any
 
@@ -32,7 +33,7 @@ def listing(context: CommandContext, *, include_builtins: bool) -> list[dict[str
     with warnings.catch_warnings():
         # Failed plugins are shown in the listing; a warning line would only repeat it.
         warnings.simplefilter("ignore", SpocWarning)
-        framework = context.framework(settings_overrides={"plugin_errors": "warn"})
+        inventory = context.inventory(settings_overrides={"plugin_errors": "warn"})
     return [
         {
             "name": record.name,
@@ -43,7 +44,7 @@ def listing(context: CommandContext, *, include_builtins: bool) -> list[dict[str
             "hooks": record.hooks,
             "error": record.error,
         }
-        for record in framework.plugin_records
+        for record in inventory.plugin_records
         if include_builtins or record.source != "builtin"
     ]
 
@@ -53,10 +54,12 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
     if args.refresh:
         from spoc.discovery import find_entry_points
 
-        # Rewrite the cache first: the framework built for the listing then reads the fresh index.
+        # Rewrite the cache first: the registration for the listing then reads the fresh index.
         find_entry_points(refresh=True)
     plugins = listing(context, include_builtins=args.all)
     if args.json:
+        import json
+
         print(json.dumps({"format_version": FORMAT_VERSION, "plugins": plugins}, indent=2))
         return 0
     if not plugins:

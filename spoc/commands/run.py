@@ -7,7 +7,6 @@ other commands print reports; a second signal forces the exit.
 from __future__ import annotations
 
 import argparse
-import logging
 
 from spoc.commands import CommandContext
 
@@ -28,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Build the framework, then block in ``fw.run()`` until a signal stops it."""
+    import logging
+
     logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
     framework = context.framework()
     framework.run()

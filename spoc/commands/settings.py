@@ -7,7 +7,6 @@ are printed as ``**********`` in the table and in ``--json``.
 from __future__ import annotations
 
 import argparse
-import json
 
 from spoc.commands import CommandContext, table
 
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print the settings as a table or as JSON."""
+    import json
+
     from spoc.settings import setting_rows  # with the framework, not for --help
 
     framework = context.framework()

@@ -6,8 +6,6 @@ The entry point names the class, so each Framework gets its own instance.
 from __future__ import annotations
 
 import inspect
-import json
-import logging
 import time
 from collections.abc import Coroutine, Generator
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
@@ -17,6 +15,8 @@ import spoc
 from spoc_logging.records import invoke_record
 
 if TYPE_CHECKING:
+    import logging
+
     from spoc.framework import Framework
 
     from spoc_logging.settings import LoggingSettings
@@ -70,6 +70,8 @@ class InvokeLoggingPlugin:
         """Return the settings, logger and level, read once per settings object: this runs on every call."""
         resolved = self._resolved
         if resolved is None or resolved.source is not framework.settings:
+            import logging  # here, not at import: `spoc --help` loads the plugin only to ask for commands
+
             settings = _settings(framework)
             logger = logging.getLogger(settings.logger)
             resolved = _Resolved(framework.settings, settings, logger, settings.level_number)
@@ -100,6 +102,8 @@ class _Emitter:
         self.arguments = arguments if resolved.settings.include_args else None
 
     def __call__(self, seconds: float, error: BaseException | None = None) -> None:
+        import json  # as logging above; a call that is logged costs far more than this look-up
+
         record = invoke_record(self.framework, self.component, seconds, error, self.arguments)
         line = json.dumps(record, default=str)
         self.resolved.logger.log(self.resolved.level, "%s", line, extra={"spoc_invoke": record})
