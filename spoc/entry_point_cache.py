@@ -1,4 +1,4 @@
-"""Remember an entry-point group per interpreter, so a start need not read every installed distribution.
+"""Remember an entry-point group per interpreter and import path, so a start need not read every distribution.
 
 The uncached scan reads the metadata of every distribution on ``sys.path``
 (~30 ms with 20 of them, ~65 ms with 320). The index lives under the user
@@ -6,8 +6,10 @@ cache directory, never in the project, with the key it was built for: the
 interpreter, its prefix, the ``sys.path`` entries and their modification
 times. ``pip install`` and ``pip uninstall`` add or remove a ``*.dist-info``
 folder, which changes the folder's mtime, so the next start misses and
-rescans. Every error reading or writing the cache falls back to the scan: a
-read-only home must never break SPOC. ``SPOC_NO_CACHE=1`` skips it.
+rescans. Each ``sys.path`` has a file of its own, so that alternating
+projects do not evict each other's index. Every error reading or writing the
+cache falls back to the scan: a read-only home must never break SPOC.
+``SPOC_NO_CACHE=1`` skips it.
 
 A hit's budget is 1 ms, half of what ``import json`` costs, so the index is
 tab-separated lines that ``str`` methods parse (``marshal`` is not safe on
@@ -53,6 +55,8 @@ _SECOND_NS: Final = 1_000_000_000
 _MAX_BYTES: Final = 1 << 24
 # The largest prime below 2**30: one CPython digit, so the modulo runs at C speed.
 _CHECK_PRIME: Final = 1_073_741_789
+# A Mersenne prime: cache file names from the interpreter and its sys.path.
+_NAME_PRIME: Final = 2**61 - 1
 _NONE: Final = "\\N"
 _UNESCAPED: Final = {"\\": "\\", "t": "\t", "n": "\n"}
 # O_NONBLOCK: a FIFO at the cache path would otherwise block the open until its other end opens.
@@ -168,15 +172,27 @@ def cache_file(environ: Mapping[str, str] | None = None) -> str | None:
             base = os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):  # no home: never write relative to the working folder
         return None
-    return os.path.join(base, "spoc", f"entry-points-{_fnv1a(f'{sys.executable}|{sys.prefix}'):016x}.txt")
+    # One index per interpreter and import path: two projects (each script's folder is on
+    # sys.path) or a script and ``python -m spoc`` would otherwise keep evicting each other's.
+    identity = "\0".join((sys.executable, sys.prefix, *_folders()))
+    return os.path.join(base, "spoc", f"entry-points-{_name_hash(identity):016x}.txt")
 
 
-def _fnv1a(text: str) -> int:
-    """A stable 64-bit hash of the text, without importing hashlib (several ms) for a file name."""
-    digest = 0xCBF29CE484222325
-    for byte in text.encode("utf-8", "surrogatepass"):
-        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return digest
+def _name_hash(text: str) -> int:
+    """A stable 61-bit number for a file name, without importing hashlib (several ms) or looping in Python."""
+    return int.from_bytes(text.encode("utf-8", "surrogatepass"), "big") % _NAME_PRIME
+
+
+def _folders() -> list[str]:
+    """The ``sys.path`` entries as folders: a relative one joined to the working folder, not normalised."""
+    folders = []
+    for entry in sys.path:
+        folder = os.fsdecode(entry)
+        if not os.path.isabs(folder):
+            with contextlib.suppress(OSError):  # the working folder was removed
+                folder = os.path.join(os.getcwd(), folder)
+        folders.append(folder)
+    return folders
 
 
 def _escape(text: str | None) -> str:
@@ -220,11 +236,8 @@ def _current_key() -> tuple[str, list[int]]:
     """
     fields: list[str | None] = [_MAGIC, str(FORMAT_VERSION), sys.executable, sys.prefix]
     mtimes = []
-    for entry in sys.path:
-        folder = os.fsdecode(entry)
+    for folder in _folders():
         try:
-            if not os.path.isabs(folder):
-                folder = os.path.join(os.getcwd(), folder)
             mtime = os.stat(folder).st_mtime_ns
         except (OSError, ValueError):
             fields += (folder, None)

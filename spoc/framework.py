@@ -323,7 +323,8 @@ class Framework:
             module = self.modules.get(node.label)
             if module is None:
                 continue
-            yield self._schema_hook_step(node, module)
+            if self.schema.hooks.get(node.kind):
+                yield self._schema_hook_step(node, module)
             initialize = getattr(module, "initialize", None)
             teardown = getattr(module, "teardown", None)
             if callable(initialize) or callable(teardown):

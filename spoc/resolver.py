@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spoc.errors import CycleError
 from spoc.schema import Schema
@@ -18,17 +18,23 @@ from spoc.toposort import stable_order
 __all__ = ["ModuleNode", "import_order", "kind_order"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleNode:
-    """One module of one app, e.g. ``blog.models``."""
+    """One module of one app, e.g. ``blog.models``.
+
+    Attributes:
+        app: the app's name.
+        kind: the module kind, from the Schema.
+        label: the readable name used in logs, errors and ``fw.modules``: ``app.kind``;
+            made once, as startup reads it for every step of the module.
+    """
 
     app: str
     kind: str
+    label: str = field(init=False, compare=False)
 
-    @property
-    def label(self) -> str:
-        """The readable name used in logs and errors, ``app.kind``."""
-        return f"{self.app}.{self.kind}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", f"{self.app}.{self.kind}")
 
 
 def kind_order(schema: Schema, where: str = "Schema(dependencies=...)") -> list[str]:

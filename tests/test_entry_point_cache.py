@@ -444,6 +444,23 @@ def test_each_interpreter_has_its_own_cache_file(cache_home: Path, monkeypatch: 
     assert first is not None and cache_file() not in (None, first)
 
 
+def test_two_import_paths_keep_two_indexes_so_alternating_never_rescans(
+    site: Path, cache_home: Path, scans: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other_project = tmp_path / "other-project"
+    other_project.mkdir()
+    first = cache_file()
+    assert spoc_test_names() == ["audit"]
+    monkeypatch.syspath_prepend(str(other_project))
+    assert cache_file() != first
+    assert spoc_test_names() == ["audit"]
+    monkeypatch.setattr(sys, "path", [entry for entry in sys.path if entry != str(other_project)])
+
+    assert cache_file() == first
+    assert spoc_test_names() == ["audit"]
+    assert len(scans) == 2  # once per import path; going back to the first is a hit
+
+
 def test_a_relative_xdg_cache_home_is_ignored_and_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "platform", "linux")
     fallback = cache_file({"XDG_CACHE_HOME": "relative"})

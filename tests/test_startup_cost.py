@@ -160,3 +160,18 @@ def test_pause_gc_false_leaves_the_collector_running(
     with Framework(root, SCHEMA) as fw:
         assert fw.settings.pause_gc is False
         assert fw.modules["blog.models"].DURING == [True]
+
+
+def test_objects_the_application_froze_stay_frozen_and_spoc_leaves_none_frozen(make_project: ProjectFactory) -> None:
+    root = make_project(app_files("blog"), apps=["blog"])
+    Framework(root, SCHEMA).startup().shutdown()
+    assert gc.get_freeze_count() == 0
+
+    gc.freeze()  # an application preparing to fork, say
+    try:
+        frozen = gc.get_freeze_count()
+        Framework(root, SCHEMA).startup().shutdown()
+        # Not unfrozen (that would leave 0); a few frozen objects may have been freed meanwhile.
+        assert frozen // 2 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()

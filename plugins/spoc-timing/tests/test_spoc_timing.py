@@ -73,7 +73,7 @@ def framework(root: Path) -> tuple[Framework, TimingPlugin]:
     return Framework(root, SCHEMA, plugins=[plugin]), plugin
 
 
-def test_every_import_schema_hook_initialize_and_lifecycle_hook_is_timed(tmp_path: Path) -> None:
+def test_every_import_initialize_and_lifecycle_hook_is_timed(tmp_path: Path) -> None:
     fw, plugin = framework(make_project(tmp_path))
 
     with fw:
@@ -82,10 +82,8 @@ def test_every_import_schema_hook_initialize_and_lifecycle_hook_is_timed(tmp_pat
     assert recorded == [
         ("prepare", "", False),
         ("import", "blog.models", False),
-        ("schema_hook", "blog.models", False),
         ("initialize", "blog.models", False),
         ("import", "blog.views", False),
-        ("schema_hook", "blog.views", False),
         ("spoc_startup", "apps.blog", False),
         ("spoc_startup", fw.plugin_manager.get_name(plugin), False),
     ]
@@ -136,7 +134,7 @@ def test_a_second_startup_forgets_the_first_ones_timings(tmp_path: Path) -> None
 
     fw.startup()
 
-    assert [t.undo for t in plugin.timings] == [False] * 8
+    assert [t.undo for t in plugin.timings] == [False] * 6
     fw.shutdown()
 
 
@@ -177,7 +175,7 @@ def test_report_true_prints_the_slowest_startup_steps_to_stderr(
     out, err = capsys.readouterr()
     heading, *rows = err.splitlines()
     assert out == ""
-    assert heading.startswith("spoc-timing: the 3 slowest startup step(s), of 7 (")
+    assert heading.startswith("spoc-timing: the 3 slowest startup step(s), of 5 (")
     assert len(rows) == 3
     assert all(row.split()[1] == "ms" for row in rows)
     fw.shutdown()
