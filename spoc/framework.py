@@ -10,7 +10,6 @@ was done, in reverse.
 from __future__ import annotations
 
 import inspect
-import logging
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -26,6 +25,7 @@ from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.hookspecs import LIFECYCLE_HOOKS
 from spoc.lifecycle import Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
+from spoc.log import get_logger
 from spoc.plugins import PluginHost, PluginRecord, impl_location
 from spoc.registration import register_plugins
 from spoc.resolver import ModuleNode, import_order
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Framework", "Hook", "Schema"]
 
-logger = logging.getLogger("spoc")
+logger = get_logger("spoc")
 
 _LOOSE_ALIASES = {"strict": True, "loose": False}
 

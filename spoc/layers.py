@@ -10,7 +10,6 @@ are raised together.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +154,8 @@ def decode_json(
             continue
         wanted = is_container(path)
         if wanted or (wanted is None and value.lstrip()[:1] in ("[", "{")):
+            import json  # here: most starts have no JSON variable, and json costs milliseconds to import
+
             with contextlib.suppress(ValueError):
                 decoded[path] = json.loads(value)
     return decoded

@@ -9,8 +9,6 @@ source, secrets masked, for the ``settings`` command and the debug log.
 
 from __future__ import annotations
 
-import json
-import logging
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from spoc.config import ProjectConfig
 from spoc.core_keys import CORE_KEYS
 from spoc.errors import ConfigError, SpocWarning, did_you_mean
 from spoc.layers import Origin, Path_, Problem, flatten, raise_problems
+from spoc.log import DEBUG, get_logger
 from spoc.secrets import MASK, is_secret_name, is_secret_value
 from spoc.settings_model import SpocSettings
 from spoc.sources import python_line
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SettingRow", "build_settings", "load_sections", "setting_rows"]
 
-logger = logging.getLogger("spoc.settings")
+logger = get_logger("spoc.settings")
 
 
 def build_settings(config: ProjectConfig, sections: Mapping[str, Any] | None = None) -> SpocSettings:
@@ -43,7 +42,9 @@ def build_settings(config: ProjectConfig, sections: Mapping[str, Any] | None = N
         env=config.env,
         sections=sections,
     )
-    if sections is not None and logger.isEnabledFor(logging.DEBUG):
+    if sections is not None and logger.isEnabledFor(DEBUG):
+        import json  # only for the debug log and listings: json costs milliseconds to import
+
         for row in setting_rows(settings, config):
             logger.debug("setting %s = %s (%s)", row.key, json.dumps(row.value), row.location or row.source)
     return settings
@@ -147,6 +148,8 @@ class SettingRow:
 
 
 def _jsonable(value: Any) -> Any:
+    import json
+
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import builtins
 import gc
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -175,3 +179,33 @@ def test_objects_the_application_froze_stay_frozen_and_spoc_leaves_none_frozen(m
         assert frozen // 2 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_start_imports_neither_logging_nor_json_until_the_application_does(make_project: ProjectFactory) -> None:
+    root = make_project(app_files("blog"), apps=["blog"])
+    script = (
+        "import sys\n"
+        "from spoc.framework import Framework, Schema\n"
+        f"fw = Framework({str(root)!r}, Schema(modules=['models', 'views']), strict=False).startup()\n"
+        "fw.shutdown()\n"
+        "print(sorted(name for name in ('logging', 'json', 'pydantic') if name in sys.modules))\n"
+    )
+    env = {**os.environ, "SPOC_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+
+    assert json.loads(result.stdout.replace("'", '"')) == []
+
+
+def test_spoc_log_records_reach_a_logging_setup_made_after_the_framework(
+    make_project: ProjectFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    files = app_files("blog")
+    del files["apps/blog/views.py"]
+    fw = Framework(make_project(files, apps=["blog"]), SCHEMA, strict=False)
+
+    with caplog.at_level("INFO", logger="spoc"):
+        fw.startup()
+    fw.shutdown()
+
+    assert any("skipping blog.views" in record.getMessage() for record in caplog.records)
+    assert any(record.name == "spoc" and "started" in record.getMessage() for record in caplog.records)
