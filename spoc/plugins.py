@@ -183,10 +183,10 @@ class PluginHost:
         whose marker is a dict attribute (what ``parse_hookimpl_opts`` reads).
         """
         if isinstance(plugin, ModuleType):
-            return any(
-                type(value) is FunctionType and isinstance(getattr(value, _MARKER_ATTRIBUTE, None), dict)
-                for value in list(vars(plugin).values())
-            )
+            for value in list(vars(plugin).values()):
+                if type(value) is FunctionType and isinstance(getattr(value, _MARKER_ATTRIBUTE, None), dict):
+                    return True
+            return False
         return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in self._candidate_names(plugin))
 
     def record_unloaded(self, record: PluginRecord) -> None:
