@@ -96,6 +96,9 @@ class Framework:
         self._loader.check_apps(self.installed_apps)
 
         self._host = PluginHost()
+        # An attribute, not a property: every fw.hook.x(...) call reads it.
+        self.hook: pluggy.HookRelay = self._host.hook
+        """The pluggy hook relay, e.g. ``fw.hook.my_app_event(framework=fw)``."""
         self._traced = tracing_requested()
         if self._traced:
             install_tracing(self._host.manager)
@@ -120,11 +123,6 @@ class Framework:
         self.settings = build_settings(self.config, load_sections(self._host, self, self.config))
 
     # -- public state ------------------------------------------------------
-
-    @property
-    def hook(self) -> pluggy.HookRelay:
-        """The pluggy hook relay, e.g. ``fw.hook.my_app_event(framework=fw)``."""
-        return self._host.hook
 
     @property
     def plugin_manager(self) -> pluggy.PluginManager:
