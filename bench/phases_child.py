@@ -9,6 +9,7 @@ Stdlib and spoc only: this file is what the measured process runs.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import sys
@@ -108,9 +109,27 @@ def framework(base: Path) -> dict[str, Any]:
     }
 
 
+class _CollectorClock:
+    """Adds up the time the cyclic garbage collector runs, through ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+
+
 def main(argv: list[str]) -> int:
     mode, base = argv[0], Path(argv[1]).resolve()
+    clock = _CollectorClock()
+    gc.callbacks.append(clock)
     result = floor(base) if mode == "floor" else framework(base)
+    gc.callbacks.remove(clock)
+    result["gc"] = clock.seconds
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

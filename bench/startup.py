@@ -137,6 +137,16 @@ def measure(
                             detail="per module",
                         )
                     )
+                for mode in MODES:
+                    rows.append(
+                        Row(
+                            "startup",
+                            f"in-process cyclic GC during the start, {mode}, {flavour}, N={size}",
+                            Stat.of([sample["gc"] / project.modules * 1e6 for sample in phases[mode]]),
+                            "us",
+                            detail="per module; pause_gc = true" if mode == "spoc" else "per module",
+                        )
+                    )
                 floor_rss = [sample.max_rss for sample in whole["floor"]]
                 spoc_rss = [sample.max_rss for sample in whole["spoc"]]
                 memory.append(
