@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,11 +55,29 @@ BUILTIN_MODES: Final[dict[str, list[str]]] = {
 }
 DEFAULT_MODE: Final = "development"
 MODE_VARIABLE: Final = "SPOC_MODE"
+# ProjectConfig's fields in their constructor order (for equality, copies and its repr).
+_CONFIG_FIELDS: Final = (
+    "base_dir",
+    "mode",
+    "cascade",
+    "apps",
+    "table",
+    "module_settings",
+    "toml_files",
+    "settings_path",
+    "origins",
+    "env",
+    "env_origins",
+    "mode_files",
+    "dotenv_path",
+    "core",
+)
 
 
-@dataclass(frozen=True)
 class ProjectConfig:
-    """The merged, checked configuration of one project.
+    """The merged, checked configuration of one project: ``fw.config``, read-only and equal by value.
+
+    A plain class: a dataclass costs ~1 ms when the module is imported, on every start.
 
     Attributes:
         base_dir: the project folder.
@@ -77,20 +95,97 @@ class ProjectConfig:
         core: the validated core settings (a ``SpocSettings`` without apps, sections or names).
     """
 
+    __slots__ = (
+        "apps",
+        "base_dir",
+        "cascade",
+        "core",
+        "dotenv_path",
+        "env",
+        "env_origins",
+        "mode",
+        "mode_files",
+        "module_settings",
+        "origins",
+        "settings_path",
+        "table",
+        "toml_files",
+    )
+
     base_dir: Path
     mode: str
     cascade: list[str]
     apps: list[tuple[str, str]]
     table: dict[str, Any]
-    module_settings: dict[str, Any] = field(default_factory=dict)
-    toml_files: list[Path] = field(default_factory=list)
-    settings_path: Path | None = None
-    origins: dict[Path_, Origin] = field(default_factory=dict)
-    env: dict[str, Any] = field(default_factory=dict)
-    env_origins: dict[str, Origin] = field(default_factory=dict)
-    mode_files: list[Path] = field(default_factory=list)
-    dotenv_path: Path | None = None
-    core: SpocSettings = field(default_factory=SpocSettings)
+    module_settings: dict[str, Any]
+    toml_files: list[Path]
+    settings_path: Path | None
+    origins: dict[Path_, Origin]
+    env: dict[str, Any]
+    env_origins: dict[str, Origin]
+    mode_files: list[Path]
+    dotenv_path: Path | None
+    core: SpocSettings
+
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass it replaces took its fields
+        self,
+        base_dir: Path,
+        mode: str,
+        cascade: list[str],
+        apps: list[tuple[str, str]],
+        table: dict[str, Any],
+        module_settings: dict[str, Any] | None = None,
+        toml_files: list[Path] | None = None,
+        settings_path: Path | None = None,
+        origins: dict[Path_, Origin] | None = None,
+        env: dict[str, Any] | None = None,
+        env_origins: dict[str, Origin] | None = None,
+        mode_files: list[Path] | None = None,
+        dotenv_path: Path | None = None,
+        core: SpocSettings | None = None,
+    ) -> None:
+        values = (
+            base_dir,
+            mode,
+            cascade,
+            apps,
+            table,
+            {} if module_settings is None else module_settings,
+            [] if toml_files is None else toml_files,
+            settings_path,
+            {} if origins is None else origins,
+            {} if env is None else env,
+            {} if env_origins is None else env_origins,
+            [] if mode_files is None else mode_files,
+            dotenv_path,
+            SpocSettings() if core is None else core,
+        )
+        for name, value in zip(_CONFIG_FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}: the configuration is read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}: the configuration is read-only")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _CONFIG_FIELDS)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy, deepcopy and pickle rebuild through __init__; __setattr__ refuses to.
+        return (ProjectConfig, self._values())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ProjectConfig):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and it holds lists: unhashable, as a dict
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in zip(_CONFIG_FIELDS, self._values(), strict=True))
+        return f"ProjectConfig({shown})"
 
     def origin_of(self, path: Path_) -> Origin | None:
         """Return where the value at ``path`` (below ``[spoc]``) was set, or ``None`` for a default."""

@@ -6,13 +6,15 @@ and only plugin sections need its generality. Checking here also keeps each
 value's origin at hand, so that every problem names its file and line or its
 variable. The coercions are those of pydantic's lax mode for these types, so
 that a value valid before stays valid.
+
+:class:`Key` and ``_Wrong`` are plain classes with ``__slots__``, not
+dataclasses: each dataclass costs ~1 ms when the module is imported, on every start.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from spoc.errors import did_you_mean
@@ -22,14 +24,16 @@ from spoc.secrets import MASK, is_secret_name
 __all__ = ["CORE_KEYS", "KEYS", "Key", "check_core", "validate_core"]
 
 
-@dataclass(frozen=True)
 class _Wrong:
-    """One wrong value at ``loc``; ``valid`` lists the keys allowed when the key itself is unknown."""
+    """One wrong value at ``loc``; ``valid`` lists the keys allowed when the key itself is unknown.
 
-    loc: Path_
-    value: Any
-    shape: bool = False  # a list or a table was expected
-    valid: tuple[str, ...] | None = None
+    ``shape``: a list or a table was expected.
+    """
+
+    __slots__ = ("loc", "shape", "valid", "value")
+
+    def __init__(self, loc: Path_, value: Any, shape: bool = False, valid: tuple[str, ...] | None = None) -> None:
+        self.loc, self.value, self.shape, self.valid = loc, value, shape, valid
 
 
 class _Type(Protocol):
@@ -99,7 +103,6 @@ class _TableOf:
         return self.item
 
 
-@dataclass(frozen=True)
 class Key:
     """One key: its type, its default and what an error says it expects.
 
@@ -107,10 +110,10 @@ class Key:
     (``[spoc.apps] production = ...``), when it differs.
     """
 
-    type: _Type
-    default: Any
-    expected: str = ""
-    inside: str = ""
+    __slots__ = ("default", "expected", "inside", "type")
+
+    def __init__(self, type: _Type, default: Any, expected: str = "", inside: str = "") -> None:
+        self.type, self.default, self.expected, self.inside = type, default, expected, inside
 
 
 class _Table:

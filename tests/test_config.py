@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import sys
+from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
@@ -102,6 +105,20 @@ def test_each_app_records_where_it_was_listed(make_project: ProjectFactory) -> N
         ("metrics", "apps.staging"),
         ("debugbar", "apps.development"),
     ]
+
+
+def test_the_configuration_is_read_only_and_compares_by_value(make_project: ProjectFactory) -> None:
+    root = make_project({"config/settings.py": "INSTALLED_APPS = ['auth']\n"}, toml=APPS_TOML)
+
+    config = load_project_config(root)
+
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'mode'"):
+        config.mode = "production"
+    with pytest.raises(FrozenInstanceError, match="cannot delete field 'apps'"):
+        del config.apps
+    assert config == load_project_config(root)
+    assert config != load_project_config(root, {"mode": "production"})
+    assert copy.deepcopy(config) == pickle.loads(pickle.dumps(config)) == config
 
 
 def test_installed_apps_load_first_in_their_order_without_duplicates(make_project: ProjectFactory) -> None:

@@ -121,6 +121,15 @@ def test_import_order_lists_every_app_of_one_kind_before_the_next_kind() -> None
     assert [node.label for node in nodes] == ["shop.models", "blog.models", "shop.views", "blog.views"]
 
 
+def test_module_nodes_are_equal_and_hashed_by_app_and_kind() -> None:
+    node = ModuleNode("blog", "models")
+
+    assert node == ModuleNode("blog", "models")
+    assert node != ModuleNode("blog", "views")
+    assert node != ModuleNode("shop", "models")
+    assert {node, ModuleNode("blog", "models")} == {node}
+
+
 def test_import_order_without_apps_is_empty() -> None:
     assert import_order(Schema(["models"]), []) == []
 

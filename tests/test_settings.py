@@ -28,7 +28,7 @@ from spoc.core_keys import CORE_KEYS
 from spoc.errors import ConfigError, SpocError, SpocWarning
 from spoc.framework import Framework
 from spoc.secrets import MASK
-from spoc.settings import setting_rows
+from spoc.settings_listing import setting_rows
 from spoc.settings_model import SchemaTable, SpocSettings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -113,6 +113,16 @@ def test_settings_are_frozen_and_compare_by_value(tmp_path: Path) -> None:
     assert settings != Framework(tmp_path, settings={"debug": True}).settings
     assert copy.deepcopy(settings) == pickle.loads(pickle.dumps(settings)) == settings
     assert repr(settings) == "SpocSettings(mode='development', apps=[], sections=[])"
+
+
+def test_the_schema_table_is_frozen_and_compares_by_value() -> None:
+    table = SpocSettings({"schema": {"modules": ["models"]}}).schema
+
+    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'modules'"):
+        table.modules = ["views"]
+    assert table == SchemaTable(["models"], {})
+    assert table != SchemaTable(["views"])
+    assert copy.deepcopy(table) == pickle.loads(pickle.dumps(table)) == table
 
 
 def test_as_dict_gives_the_core_values_as_plain_data_to_change_freely(make_project: ProjectFactory) -> None:

@@ -196,6 +196,26 @@ def test_a_start_imports_neither_logging_nor_json_until_the_application_does(mak
     assert json.loads(result.stdout.replace("'", '"')) == []
 
 
+def test_importing_the_framework_builds_no_dataclass_but_the_public_ones() -> None:
+    # A dataclass costs ~1 ms at import (its methods are generated and exec'd), so internal classes are plain.
+    script = (
+        "import dataclasses, sys\n"
+        "import spoc.framework\n"
+        "print(sorted(f'{module.__name__}.{name}' for module in list(sys.modules.values())\n"
+        "    if module.__name__.split('.')[0] == 'spoc' for name, obj in vars(module).items()\n"
+        "    if isinstance(obj, type) and obj.__module__ == module.__name__ and dataclasses.is_dataclass(obj)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+
+    assert json.loads(result.stdout.replace("'", '"')) == [
+        "spoc.components.ComponentInfo",
+        "spoc.lifecycle.Step",
+        "spoc.plugins.PluginRecord",
+        "spoc.schema.Schema",
+        "spoc.worker_spec.WorkerSpec",
+    ]
+
+
 def test_spoc_log_records_reach_a_logging_setup_made_after_the_framework(
     make_project: ProjectFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print the settings as a table or as JSON."""
     import json
 
-    from spoc.settings import setting_rows  # with the framework, not for --help
+    from spoc.settings_listing import setting_rows  # with the framework, not for --help
 
     framework = context.framework()
     rows = [row for row in setting_rows(framework.settings, framework.config) if row.key.startswith(args.key)]
