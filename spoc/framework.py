@@ -23,7 +23,7 @@ from spoc.config import ProjectConfig, load_project_config
 from spoc.dispatch import HotHook
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.hookspecs import LIFECYCLE_HOOKS
-from spoc.lifecycle import Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
+from spoc.lifecycle import Call, Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
 from spoc.log import get_logger
 from spoc.plugins import PluginHost, PluginRecord, impl_location
@@ -309,11 +309,12 @@ class Framework:
             "clear the component registry",
             "prepare",
         )
+        load, unload = self._load_module, self._unload_module
         for node in self._nodes:
             yield Step(
                 f"import {node.label}",
-                partial(self._load_module, node),
-                partial(self._unload_module, node),
+                Call(load, node),
+                Call(unload, node),
                 f"unload {node.label}",
                 "import",
                 node.label,
