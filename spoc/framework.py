@@ -132,7 +132,7 @@ class Framework:
     @property
     def plugin_records(self) -> list[PluginRecord]:
         """Every plugin SPOC knows: registered ones in registration order, then blocked or failed ones."""
-        return [*self._host.records.values(), *self._host.unloaded.values()]
+        return self._host.all_records()
 
     @property
     def started(self) -> bool:

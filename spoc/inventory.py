@@ -54,7 +54,7 @@ class PluginInventory:
     @property
     def plugin_records(self) -> list[PluginRecord]:
         """Every plugin: registered ones in registration order, then blocked or failed ones."""
-        return [*self.host.records.values(), *self.host.unloaded.values()]
+        return self.host.all_records()
 
     def lifecycle_call_order(self, hook_name: str) -> list[pluggy.HookImpl]:
         """Return a lifecycle hook's implementations in the order SPOC calls them, as ``Framework`` does."""

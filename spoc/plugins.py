@@ -134,6 +134,10 @@ class PluginHost:
         """The pluggy hook relay: ``host.hook.spoc_startup(framework=fw)``."""
         return self.manager.hook
 
+    def all_records(self) -> list[PluginRecord]:
+        """Every plugin: registered ones in registration order, then blocked or failed ones."""
+        return [*self.records.values(), *self.unloaded.values()]
+
     def register_record(self, record: PluginRecord) -> PluginRecord:
         """Register the plugin a record describes (see :meth:`register`)."""
         return self.register(
