@@ -261,9 +261,10 @@ class ComponentRegistry:
         prefix = app + "."
         for obj, site in defined_components(module):
             name = prefix + obj.__name__
-            earlier, earlier_site = found.get(name) or (entries.get(name), sites.get(name))
-            if earlier is not None and earlier is not obj:
-                raise DuplicateComponentError(kind, name, earlier_site or location_of(earlier), site)
+            earlier = found.get(name)
+            if earlier is not None and earlier[0] is not obj:
+                raise DuplicateComponentError(kind, name, earlier[1], site)
+            self._check_free(kind, name, obj, site)
             found[name] = (obj, site)
         for name, (obj, site) in found.items():
             entries[name] = obj

@@ -351,8 +351,8 @@ class Framework:
         stop = self.schema.hook(node.kind, "shutdown")
         return Step(
             f"Schema startup hook of {node.label}",
-            partial(start, module) if start else _nothing,
-            partial(stop, module) if stop else None,
+            Call(start, module) if start else _nothing,
+            Call(stop, module) if stop else None,
             f"Schema shutdown hook of {node.label}",
             "schema_hook",
             node.label,

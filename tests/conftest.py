@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -44,6 +45,25 @@ def _private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 def no_entry_point_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep installed entry-point plugins (spoc-timing, spoc-logging) out of a test that counts exact calls."""
     monkeypatch.setenv("SPOC_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+def run_python(script: str, *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120) -> str:
+    """Run ``script`` (dedented) in a fresh interpreter; fail the test with its stderr unless it exits 0.
+
+    Returns what it printed. For what only a new process shows: what an import
+    or a start loads into ``sys.modules``.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:

@@ -4,14 +4,12 @@ from __future__ import annotations
 import __future__
 
 import json
-import subprocess
-import sys
-import textwrap
 import types
 import typing
 
 import pluggy
 import pytest
+from conftest import run_python
 
 import spoc
 import spoc.components
@@ -89,37 +87,33 @@ def test_the_version_is_a_string() -> None:
 
 
 def test_importing_spoc_imports_no_heavy_module() -> None:
-    script = textwrap.dedent(
-        f"""
+    script = f"""
         import json, sys
         import spoc
         print(json.dumps([name for name in {HEAVY_MODULES!r} if name in sys.modules]))
-        """
-    )
+    """
 
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
-
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    assert json.loads(run_python(script)) == []
 
 
 def test_importing_spoc_loads_only_what_app_modules_need_at_import_time() -> None:
-    script = textwrap.dedent(
-        """
+    script = """
         import sys
         import pluggy
         before = set(sys.modules)
         import spoc
-        print("\\n".join(sorted(set(sys.modules) - before)))
-        """
-    )
+        print(" ".join(sorted(set(sys.modules) - before)))
+    """
 
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    loaded = set(run_python(script).split())
 
-    assert result.returncode == 0, result.stderr
-    spoc_modules = {name for name in result.stdout.split() if name.startswith("spoc")}
-    assert spoc_modules == {"spoc", "spoc.components", "spoc.errors", "spoc.markers"}
-    assert not {"logging", "json", "asyncio", "threading"} & set(result.stdout.split())
+    assert {name for name in loaded if name.startswith("spoc")} == {
+        "spoc",
+        "spoc.components",
+        "spoc.errors",
+        "spoc.markers",
+    }
+    assert not {"logging", "json", "asyncio", "threading"} & loaded
 
 
 def test_lazy_public_names_resolve_to_the_real_objects() -> None:

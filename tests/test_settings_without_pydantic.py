@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-from conftest import write_files
+from conftest import run_python, write_files
 
 PYDANTIC_MODULES = ("pydantic", "pydantic_settings", "pydantic_core", "spoc.pydantic_sections")
 
@@ -51,17 +49,8 @@ def _run(root: Path, script: str) -> dict[str, Any]:
     prelude = "import json, sys\n"
     report = f"\nreport['loaded'] = [name for name in {PYDANTIC_MODULES!r} if name in sys.modules]\n"
     environ = {**os.environ, "SPOC_DISABLE_PLUGIN_AUTOLOAD": "1", "SPOC_MODES": '{"qa": ["qa", "production"]}'}
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(script) + report + "print(json.dumps(report))"],
-        cwd=root,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    document: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    output = run_python(prelude + textwrap.dedent(script) + report + "print(json.dumps(report))", env=environ, cwd=root)
+    document: dict[str, Any] = json.loads(output.splitlines()[-1])
     return document
 
 

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import builtins
 import gc
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import ProjectFactory
+from conftest import ProjectFactory, run_python
 
 import spoc
 from spoc.errors import ModuleMissingError, StartupError
@@ -183,34 +180,32 @@ def test_objects_the_application_froze_stay_frozen_and_spoc_leaves_none_frozen(m
 
 def test_a_start_imports_neither_logging_nor_json_until_the_application_does(make_project: ProjectFactory) -> None:
     root = make_project(app_files("blog"), apps=["blog"])
-    script = (
-        "import sys\n"
-        "from spoc.framework import Framework, Schema\n"
-        f"fw = Framework({str(root)!r}, Schema(modules=['models', 'views']), strict=False).startup()\n"
-        "fw.shutdown()\n"
-        "print(sorted(name for name in ('logging', 'json', 'pydantic') if name in sys.modules))\n"
-    )
+    script = f"""
+        import sys
+        from spoc.framework import Framework, Schema
+        fw = Framework({str(root)!r}, Schema(modules=['models', 'views']), strict=False).startup()
+        fw.shutdown()
+        print(' '.join(name for name in ('logging', 'json', 'pydantic') if name in sys.modules))
+    """
     env = {**os.environ, "SPOC_DISABLE_PLUGIN_AUTOLOAD": "1"}
     # The first start scans the installed distributions (the metadata library may import json
     # for that, as on 3.13) and writes the entry-point cache; the second is a start as usual.
-    subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    run_python(script, env=env)
 
-    assert json.loads(result.stdout.replace("'", '"')) == []
+    assert run_python(script, env=env).split() == []
 
 
 def test_importing_the_framework_builds_no_dataclass_but_the_public_ones() -> None:
     # A dataclass costs ~1 ms at import (its methods are generated and exec'd), so internal classes are plain.
-    script = (
-        "import dataclasses, sys\n"
-        "import spoc.framework\n"
-        "print(sorted(f'{module.__name__}.{name}' for module in list(sys.modules.values())\n"
-        "    if module.__name__.split('.')[0] == 'spoc' for name, obj in vars(module).items()\n"
-        "    if isinstance(obj, type) and obj.__module__ == module.__name__ and dataclasses.is_dataclass(obj)))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    script = """
+        import dataclasses, sys
+        import spoc.framework
+        print(' '.join(sorted(f'{module.__name__}.{name}' for module in list(sys.modules.values())
+            if module.__name__.split('.')[0] == 'spoc' for name, obj in vars(module).items()
+            if isinstance(obj, type) and obj.__module__ == module.__name__ and dataclasses.is_dataclass(obj))))
+    """
 
-    assert json.loads(result.stdout.replace("'", '"')) == [
+    assert run_python(script).split() == [
         "spoc.components.ComponentInfo",
         "spoc.lifecycle.Step",
         "spoc.plugins.PluginRecord",
