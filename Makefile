@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test test-installed lint docs bench clean
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The wheels as users get them: built, installed (not editable) into a fresh venv,
+# tested from outside the source tree. CI runs it on 3.10 and 3.13.
+test-installed: $(STAMP)
+	.ci/installed $(PYTHON) $(BIN)/python
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check spoc tests examples plugins bench

@@ -11,6 +11,18 @@ from pathlib import Path
 import pytest
 
 ProjectFactory = Callable[..., Path]
+SOURCE_TREE = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test the source tree when ``.ci/installed`` asks for the installed wheel."""
+    import os
+
+    import spoc
+
+    where = Path(spoc.__file__).resolve()
+    if os.environ.get("TESTS_AGAINST_INSTALLED_SPOC") and where.is_relative_to(SOURCE_TREE):
+        raise pytest.UsageError(f"TESTS_AGAINST_INSTALLED_SPOC is set, but spoc was imported from {where}")
 
 
 @pytest.fixture(autouse=True)
