@@ -173,6 +173,31 @@ class Framework:
         """
         return self._host.lifecycle_call_order(hook_name)
 
+    def import_modules(self) -> dict[str, ModuleType]:
+        """Import every app's Schema modules in import order, and start nothing.
+
+        For a process that needs the project's code but not the running
+        application: a task worker's main process learns its task names this
+        way, and the processes it forks start the application themselves. No
+        hook, Schema hook or ``initialize()`` runs, no component is collected;
+        a later :meth:`startup` finds the modules imported and does the rest.
+
+        Returns:
+            ``{"blog.models": module}`` in import order (missing modules left
+            out when ``strict=False``).
+
+        Raises:
+            ModuleMissingError: a module is missing and ``strict`` is true.
+            AppImportError: a module raised while being imported.
+        """
+        self._loader.bind()
+        imported: dict[str, ModuleType] = {}
+        for node in self._nodes:
+            module = self._loader.import_module(node.app, node.kind, strict=self.strict)
+            if module is not None:
+                imported[node.label] = module
+        return imported
+
     def get_component(self, kind: str, name: str) -> Any | None:
         """Return the component ``name`` (``"app.Name"``) of module kind ``kind``, or ``None``."""
         return self.components.get(kind, name)

@@ -182,6 +182,28 @@ def test_constructing_imports_the_app_packages_but_no_schema_module_and_starts_n
     assert fw.installed_apps == ["blog", "users"]
 
 
+def test_import_modules_imports_every_schema_module_in_order_and_starts_nothing(
+    make_project: ProjectFactory, rec: Recorder
+) -> None:
+    files = project_files(["blog", "users"], ["models", "views"])
+    files["apps/blog/views.py"] = module_source("blog.views", *hooks_lines("blog.views"))
+    root = make_project(files, apps=["blog", "users"])
+    fw = Framework(root, SCHEMA, plugins=[Plugin(rec, "plugin")])
+    rec.calls.clear()
+
+    modules = fw.import_modules()
+
+    assert list(modules) == ["blog.models", "users.models", "blog.views", "users.views"]
+    assert rec.calls == ["import blog.models", "import users.models", "import blog.views", "import users.views"]
+    assert not fw.started
+    assert fw.modules == {}
+    fw.startup()
+    assert "import blog.models" not in rec.calls[4:]  # startup finds them imported
+    assert rec.calls[4:].count("blog.models.initialize") == 1
+    assert "start blog.views" in rec.calls
+    fw.shutdown()
+
+
 @pytest.mark.parametrize("as_type", [str, Path], ids=["str", "Path"])
 def test_base_dir_may_be_a_str_or_a_path(make_project: ProjectFactory, rec: Recorder, as_type: type) -> None:
     root = make_project(project_files(["blog"], ["models"]), apps=["blog"])
