@@ -27,7 +27,7 @@ PLUGINS: Final = 3
 DISCOVER: Final = (
     "import time\n"
     "began = time.perf_counter()\n"
-    "from spoc.discovery import find_entry_points\n"
+    "from spoc.plugins.discovery import find_entry_points\n"
     "imported = time.perf_counter()\n"
     "found = find_entry_points()\n"
     "done = time.perf_counter()\n"

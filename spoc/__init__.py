@@ -2,12 +2,13 @@
 
 This module only re-exports the public API. What app modules use at import
 time (the markers, the component decorators, the errors) is imported here;
-the rest (``Framework``, ``Schema``, ``Hook``, ``worker``) on first use, so
-that ``import spoc`` costs little more than ``import pluggy``.
+the rest on first use, so that ``import spoc`` stays about as light as
+``import pluggy`` and imports no pydantic.
 """
 
 from __future__ import annotations
 
+import importlib
 import typing
 
 from spoc.components import Components, component
@@ -15,18 +16,28 @@ from spoc.errors import SpocError
 from spoc.markers import hookimpl, hookspec
 
 if typing.TYPE_CHECKING:
+    from spoc.checks import Problem
+    from spoc.cli.context import CommandContext
     from spoc.framework import Framework
+    from spoc.lifecycle import Step
+    from spoc.plugins.host import PluginRecord
     from spoc.schema import Hook, Schema
-    from spoc.worker_spec import worker
+    from spoc.workers.spec import worker
+    from spoc.workers.supervisor import Worker
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CommandContext",
     "Components",
     "Framework",
     "Hook",
+    "PluginRecord",
+    "Problem",
     "Schema",
     "SpocError",
+    "Step",
+    "Worker",
     "__version__",
     "component",
     "hookimpl",
@@ -34,12 +45,21 @@ __all__ = [
     "worker",
 ]
 
-_LAZY = {"Framework": "spoc.framework", "Hook": "spoc.schema", "Schema": "spoc.schema", "worker": "spoc.worker_spec"}
+# Imported on first use: the framework and the settings model (pydantic) are heavy.
+_LAZY = {
+    "CommandContext": "spoc.cli.context",
+    "Framework": "spoc.framework",
+    "Hook": "spoc.schema",
+    "PluginRecord": "spoc.plugins.host",
+    "Problem": "spoc.checks",
+    "Schema": "spoc.schema",
+    "Step": "spoc.lifecycle",
+    "Worker": "spoc.workers.supervisor",
+    "worker": "spoc.workers.spec",
+}
 
 
 def __getattr__(name: str) -> typing.Any:
-    import importlib
-
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'spoc' has no attribute {name!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from spoc.cli import main
+from spoc.cli.program import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -286,14 +286,6 @@ class ComponentRegistry:
         """Return ``file:line`` where the component was defined, if known."""
         return self._sites.get(kind, {}).get(name)
 
-    def table(self) -> Mapping[str, Mapping[str, Any]]:
-        """Return the live ``{kind: {"app.Name": object}}`` mapping, for lookups on hot paths.
-
-        Reading through this mapping skips the registry's attribute lookup,
-        which ``__getattr__`` (``registry.models``) makes slow for every name.
-        """
-        return self._kinds
-
     def get(self, kind: str, name: str) -> Any | None:
         """Return the component, or ``None`` when the kind or name is unknown."""
         entries = self._kinds.get(kind)

@@ -10,6 +10,7 @@ was done, in reverse.
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -19,29 +20,27 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from spoc.components import ComponentRegistry
-from spoc.config import ProjectConfig, load_project_config
-from spoc.dispatch import HotHook
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.hookspecs import LIFECYCLE_HOOKS
 from spoc.lifecycle import Call, Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
-from spoc.log import get_logger
-from spoc.plugins import PluginHost, PluginRecord, impl_location
-from spoc.registration import register_plugins
+from spoc.plugins.host import PluginHost, PluginRecord, impl_location
+from spoc.plugins.registration import register_plugins
+from spoc.plugins.tracing import install_tracing, tracing_requested
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
-from spoc.settings import build_settings, load_sections
-from spoc.tracing import install_tracing, tracing_requested
-from spoc.worker_spec import worker_steps
+from spoc.settings.project import ProjectConfig, load_project_config
+from spoc.settings.sections import build_settings, load_sections
+from spoc.workers.spec import worker_steps
 
 if TYPE_CHECKING:
-    from spoc.runner import Runner
-    from spoc.settings_model import SpocSettings
-    from spoc.workers import Worker
+    from spoc.settings.model import SpocSettings
+    from spoc.workers.runner import Runner
+    from spoc.workers.supervisor import Worker
 
 __all__ = ["Framework", "Hook", "Schema"]
 
-logger = get_logger("spoc")
+logger = logging.getLogger("spoc")
 
 _LOOSE_ALIASES = {"strict": True, "loose": False}
 
@@ -99,18 +98,13 @@ class Framework:
         # An attribute, not a property: every fw.hook.x(...) call reads it.
         self.hook: pluggy.HookRelay = self._host.hook
         """The pluggy hook relay, e.g. ``fw.hook.my_app_event(framework=fw)``."""
-        self._traced = tracing_requested()
-        if self._traced:
+        if tracing_requested():
             install_tracing(self._host.manager)
-        self._hot_hooks: dict[str, HotHook] = {}
-        self._invoke_hook = self.hot_hook("spoc_invoke")
-        self._step_hook = self.hot_hook("spoc_run_step")
         self.plugins: dict[str, dict[str, Any]] = register_plugins(
             self._host, self.config, self._loader, self.installed_apps, disable_plugins=disable_plugins, plugins=plugins
         )
 
         self.components = ComponentRegistry()
-        self._component_table = self.components.table()
         self._reset_components()
         self.modules: dict[str, ModuleType] = {}
         # Every step runs through the spoc_run_step hook, so wrappers see each one.
@@ -146,7 +140,7 @@ class Framework:
 
     def run(self) -> None:
         """Start, block until SIGINT/SIGTERM (main thread) or :meth:`request_stop`, then shut down."""
-        from spoc.runner import Runner
+        from spoc.workers.runner import Runner
 
         self._runner = Runner(self)
         try:
@@ -204,31 +198,14 @@ class Framework:
 
     def invoke(self, kind: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call a component through the ``spoc_invoke`` middleware chain."""
-        entries = self._component_table.get(kind)
-        component = None if entries is None else entries.get(name)
+        component = self.components.get(kind, name)
         if component is None:
             known = list(getattr(self.components, kind, {})) if kind in self.components else []
             raise SpocError(
                 f"no component {name!r} of kind {kind!r} to invoke{did_you_mean(name, known)}; "
                 f"known: {', '.join(known) or 'none'}. Is the framework started?"
             )
-        # Positionally, in the order of the spec spoc_invoke(framework, component, args, kwargs).
-        return self._invoke_hook.call(self, component, args, kwargs)
-
-    def hot_hook(self, name: str) -> HotHook:
-        """Return a cached dispatcher of hook ``name``, with pluggy's semantics and a fraction of its cost.
-
-        Call it as ``hot.call(**every_spec_argument)``, or positionally in the
-        spec's order; it follows plugin changes by itself. A traced framework
-        (``SPOC_TRACE_HOOKS``) keeps calling through pluggy, whose call
-        monitoring prints each call.
-        """
-        hot = self._hot_hooks.get(name)
-        if hot is None:
-            hot = self._hot_hooks[name] = HotHook(
-                getattr(self.hook, name), fast=not self._traced, generation=self._host.manager.generation
-            )
-        return hot
+        return self.hook.spoc_invoke(framework=self, component=component, args=args, kwargs=kwargs)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -300,8 +277,7 @@ class Framework:
         await self.ashutdown()
 
     def _run_step(self, step: Step, undo: bool) -> Any:
-        # Positionally, in the order of the spec spoc_run_step(framework, step, undo).
-        return self._step_hook.call(self, step, undo)
+        return self.hook.spoc_run_step(framework=self, step=step, undo=undo)
 
     def _reset_components(self) -> None:
         self.components.clear()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from spoc.checks import Problem
     from spoc.framework import Framework
     from spoc.lifecycle import Step
-    from spoc.workers import Worker
+    from spoc.workers.supervisor import Worker
 
 
 @hookspec(historic=True)

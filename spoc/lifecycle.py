@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import gc
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
-from spoc.log import get_logger
 
 __all__ = ["Call", "Executor", "Step", "UndoStack", "execute_directly", "paused_gc", "run_steps", "run_steps_async"]
 
-logger = get_logger("spoc.lifecycle")
+logger = logging.getLogger("spoc.lifecycle")
 
 
 @dataclass(frozen=True, slots=True)  # one per module and hook: thousands in a large project

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import importlib.util
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,13 +19,12 @@ from types import ModuleType
 from typing import Final
 
 from spoc.errors import AppImportError, AppNotFoundError, ModuleMissingError
-from spoc.log import get_logger
 
 __all__ = ["APPS_PACKAGE", "AppLoader"]
 
 APPS_PACKAGE: Final = "apps"
 
-logger = get_logger("spoc.loader")
+logger = logging.getLogger("spoc.loader")
 
 
 class AppLoader:

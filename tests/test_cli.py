@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import ProjectFactory, write_files
 
-from spoc.cli import main
-from spoc.commands import COMMANDS
+from spoc.cli.context import COMMANDS
+from spoc.cli.program import main
 
 TOML = """
     [spoc]

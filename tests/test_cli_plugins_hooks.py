@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ProjectFactory, write_files
 
-from spoc.cli import main
+from spoc.cli.program import main
 
 MIDDLEWARE = """
     import spoc

@@ -12,8 +12,8 @@ import pytest
 from conftest import ProjectFactory, write_files
 
 import spoc
-from spoc.config import BUILTIN_MODES, find_settings_module, find_toml_files, load_project_config
 from spoc.errors import ConfigError
+from spoc.settings.project import BUILTIN_MODES, find_settings_module, find_toml_files, load_project_config
 
 APPS_TOML = """
 [spoc.apps]

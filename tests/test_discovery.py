@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import ProjectFactory, write_files
 
-from spoc.discovery import PluginSelection, find_entry_points
 from spoc.errors import ConfigError, PluginLoadError, SpocWarning
 from spoc.framework import Framework
+from spoc.plugins.discovery import PluginSelection, find_entry_points
 
 
 def install_fake_distribution(

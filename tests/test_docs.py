@@ -355,7 +355,7 @@ def test_unknown_component_type_message_in_the_docs() -> None:
 def test_app_load_order_example_matches_the_command_line(
     docs_project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from spoc.cli import main
+    from spoc.cli.program import main
 
     toml = (
         '[spoc]\nmode = "development"\n\n[spoc.apps]\n'

@@ -11,8 +11,8 @@ from conftest import ProjectFactory, write_files
 from spoc.errors import PluginLoadError, SpocError, SpocWarning
 from spoc.framework import Framework
 from spoc.hookspecs import LIFECYCLE_HOOKS
-from spoc.inventory import plugin_inventory
-from spoc.plugins import PluginRecord
+from spoc.plugins.host import PluginRecord
+from spoc.plugins.inventory import plugin_inventory
 
 # Every kind of plugin a project can have, with lifecycle markers that reorder them.
 AUDIT = """

@@ -12,8 +12,8 @@ from conftest import ProjectFactory
 import spoc
 from spoc.errors import PluginOrderError
 from spoc.framework import Framework
-from spoc.ordering import order_plugins
-from spoc.plugins import PluginRecord
+from spoc.plugins.host import PluginRecord
+from spoc.plugins.ordering import order_plugins
 
 
 def plugin(name: str, **declared: Any) -> PluginRecord:

@@ -12,7 +12,7 @@ import pytest
 
 import spoc
 from spoc.errors import HookValidationError, SpocError
-from spoc.plugins import PluginHost, impl_location
+from spoc.plugins.host import PluginHost, impl_location
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_importing_spoc_loads_only_what_app_modules_need_at_import_time() -> Non
 def test_lazy_public_names_resolve_to_the_real_objects() -> None:
     from spoc.framework import Framework
     from spoc.schema import Hook, Schema
-    from spoc.worker_spec import worker
+    from spoc.workers.spec import worker
 
     assert (spoc.Framework, spoc.Schema, spoc.Hook, spoc.worker) == (Framework, Schema, Hook, worker)
     with pytest.raises(AttributeError, match="module 'spoc' has no attribute 'Framwork'"):

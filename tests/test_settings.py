@@ -22,14 +22,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import spoc
-from spoc.cli import main
-from spoc.config import load_project_config
-from spoc.core_keys import CORE_KEYS
+from spoc.cli.program import main
 from spoc.errors import ConfigError, SpocError, SpocWarning
 from spoc.framework import Framework
-from spoc.secrets import MASK
-from spoc.settings_listing import setting_rows
-from spoc.settings_model import SchemaTable, SpocSettings
+from spoc.settings.core_keys import CORE_KEYS
+from spoc.settings.listing import setting_rows
+from spoc.settings.model import SchemaTable, SpocSettings
+from spoc.settings.project import load_project_config
+from spoc.settings.secrets import MASK
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TOML = '[spoc]\nmode = "production"\n'
@@ -289,9 +289,7 @@ def test_an_empty_variable_counts_as_unset(make_project: ProjectFactory, monkeyp
     assert Framework(root).settings.debug is True
 
 
-@pytest.mark.parametrize(
-    "variable", ["SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS", "SPOC_NO_CACHE"]
-)
+@pytest.mark.parametrize("variable", ["SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS"])
 def test_control_variables_are_not_settings(
     variable: str, make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from conftest import run_python, write_files
 
-PYDANTIC_MODULES = ("pydantic", "pydantic_settings", "pydantic_core", "spoc.pydantic_sections")
+PYDANTIC_MODULES = ("pydantic", "pydantic_settings", "pydantic_core", "spoc.settings.pydantic_sections")
 
 TOML = """
 [spoc]
@@ -82,7 +82,7 @@ def test_the_settings_command_imports_no_pydantic_without_sections(tmp_path: Pat
         tmp_path,
         """
         import contextlib, io
-        from spoc.cli import main
+        from spoc.cli.program import main
 
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
@@ -124,7 +124,7 @@ def test_a_section_declared_by_an_app_is_still_validated_by_pydantic(tmp_path: P
         """,
     )
 
-    assert report["loaded"] == ["pydantic", "pydantic_core", "spoc.pydantic_sections"]
+    assert report["loaded"] == ["pydantic", "pydantic_core", "spoc.settings.pydantic_sections"]
     assert report["threshold_ms"] == 5
     assert report["model"] == "pydantic.main"
     assert report["error"] == (

@@ -9,7 +9,7 @@ from conftest import ProjectFactory
 
 import spoc
 from spoc.framework import Framework
-from spoc.tracing import tracing_requested
+from spoc.plugins.tracing import tracing_requested
 
 
 @pytest.mark.parametrize(("value", "wanted"), [("1", True), ("yes", True), ("0", False), ("", False), ("off", False)])

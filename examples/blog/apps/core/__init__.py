@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import spoc
 
 if TYPE_CHECKING:
-    from spoc.workers import Worker
+    from spoc.workers.supervisor import Worker
 
 
 @spoc.hookimpl

@@ -1,0 +1,83 @@
+"""``spoc components [KIND]``: every collected component, with where it is defined.
+
+Components are collected while modules are imported, so this command starts
+the project and stops it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spoc.cli.context import CommandContext, table
+from spoc.errors import SpocError, did_you_mean
+
+if TYPE_CHECKING:
+    from spoc.framework import Framework
+
+HELP = "list every collected component: kind, name, type, module, file:line (starts and stops the project)"
+FORMAT_VERSION = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """An optional module kind, and ``--json``."""
+    parser.add_argument("kind", nargs="?", help="show only this module kind, e.g. models")
+    parser.add_argument("--json", action="store_true", help="print JSON (format_version 1)")
+
+
+def collected(framework: Framework, kinds: list[str]) -> list[dict[str, Any]]:
+    """Return one dict per component of the started framework, by kind then collection order."""
+    from spoc.components import get_info, location_of
+
+    found: list[dict[str, Any]] = []
+    for kind in kinds:
+        for name, obj in getattr(framework.components, kind).items():
+            info = get_info(obj)
+            found.append(
+                {
+                    "kind": kind,
+                    "name": name,
+                    "app": name.partition(".")[0],
+                    "type": info.type if info else None,
+                    "module": getattr(obj, "__module__", None),
+                    "location": framework.components.site(kind, name) or location_of(obj),
+                }
+            )
+    return found
+
+
+def relative(location: str, base_dir: Path) -> str:
+    """Return ``file:line`` relative to the project folder when the file is inside it."""
+    path = Path(location)
+    return str(path.relative_to(base_dir)) if path.is_relative_to(base_dir) else location
+
+
+def run(args: argparse.Namespace, context: CommandContext) -> int:
+    """Start the project, list its components, stop it."""
+    framework = context.framework()
+    # What the project prints while it starts goes to stderr, so the listing (or JSON) stays clean.
+    with contextlib.redirect_stdout(sys.stderr), framework:
+        kinds = framework.components.kinds()
+        if args.kind is not None and args.kind not in kinds:
+            raise SpocError(
+                f"no module kind {args.kind!r}{did_you_mean(args.kind, kinds)}; kinds: {', '.join(kinds) or 'none'}. "
+                "The kinds are the modules of [spoc.schema] in spoc.toml."
+            )
+        components = collected(framework, [args.kind] if args.kind else kinds)
+    if args.json:
+        import json
+
+        print(json.dumps({"format_version": FORMAT_VERSION, "components": components}, indent=2))
+        return 0
+    if not components:
+        print("no components" + (f" of kind {args.kind!r}" if args.kind else ""))
+        return 0
+    rows = [["kind", "name", "type", "module", "defined at"]]
+    for item in components:
+        location = relative(item["location"], framework.base_dir)
+        rows.append([item["kind"], item["name"], item["type"] or "-", item["module"] or "-", location])
+    print(table(rows))
+    return 0

@@ -1,0 +1,97 @@
+"""The commands of ``python -m spoc``, one module each, and what they share.
+
+A command module has ``HELP``, ``add_arguments(parser)`` and
+``run(args, context) -> int``. ``--help`` imports every command module, so a
+module imports at its top only what its parser needs, and the rest (the
+framework, json, logging) in ``run``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from spoc.errors import SpocError
+
+if TYPE_CHECKING:
+    from spoc.framework import Framework
+    from spoc.plugins.inventory import PluginInventory
+
+__all__ = ["COMMANDS", "CommandContext", "find_project", "table"]
+
+COMMANDS: Final = ("apps", "plugins", "hooks", "components", "check", "graph", "init", "run", "settings")
+
+
+def find_project(start: Path) -> Path | None:
+    """Return the nearest folder upward from ``start`` holding spoc.toml or config/spoc.toml."""
+    from spoc.settings.project import find_toml_files
+
+    for folder in (start, *start.parents):
+        if find_toml_files(folder):
+            return folder
+    return None
+
+
+@dataclass
+class CommandContext:
+    """The global options, and what the commands build from them: a Framework, or only its plugins."""
+
+    project: Path | None
+    mode: str | None = None
+    load: list[str] = field(default_factory=list)
+    block: list[str] = field(default_factory=list)
+    strict: bool = True
+
+    @classmethod
+    def from_options(cls, project: Path | None, mode: str | None, plugin_options: Sequence[str]) -> CommandContext:
+        """Split ``-p NAME`` (load) from ``-p no:NAME`` (block)."""
+        block = [option.removeprefix("no:") for option in plugin_options if option.startswith("no:")]
+        load = [option for option in plugin_options if not option.startswith("no:")]
+        return cls(project, mode, load, block)
+
+    def project_dir(self) -> Path:
+        """Return ``--project``, or the nearest project upward from the working folder."""
+        found = self.project or find_project(Path.cwd())
+        if found is None:
+            raise SpocError(
+                f"no SPOC project found in {Path.cwd()} or above: no spoc.toml or config/spoc.toml. "
+                "Run inside a project, or pass --project DIR."
+            )
+        return found
+
+    def settings(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Return the settings the global options impose (``--mode``), with ``overrides`` on top."""
+        return {**({"mode": self.mode} if self.mode else {}), **(overrides or {})}
+
+    def framework(self, settings_overrides: Mapping[str, Any] | None = None) -> Framework:
+        """Build the project's Framework with the global options applied."""
+        from spoc.framework import Framework
+
+        settings = self.settings(settings_overrides)
+        return Framework(
+            self.project_dir(), strict=self.strict, settings=settings, disable_plugins=self.block, plugins=self.load
+        )
+
+    def inventory(self, settings_overrides: Mapping[str, Any] | None = None) -> PluginInventory:
+        """Register the project's plugins as its Framework would, without settings sections or startup machinery.
+
+        For the commands that show registration (``plugins``, ``hooks``): no
+        ``spoc_load_settings`` call, so no plugin's settings model (pydantic) is imported.
+        """
+        from spoc.plugins.inventory import plugin_inventory
+
+        return plugin_inventory(
+            self.project_dir(),
+            settings=self.settings(settings_overrides),
+            disable_plugins=self.block,
+            plugins=self.load,
+        )
+
+
+def table(rows: Sequence[Sequence[str]]) -> str:
+    """Format rows as columns sized to their content; the first row is the header."""
+    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
+    lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,248 @@
+"""The ``spoc`` command line: see into a project without writing code.
+
+The parser is built inside :func:`main` (nothing at import time), so tests
+call ``main([...])`` in-process and plugins add commands through the
+``spoc_add_commands`` hook without reloads. Each command lives in its own
+module of ``spoc.cli``. A :class:`SpocError` prints as one ``error:``
+line on stderr and exits 1; usage errors exit 2.
+
+``--help`` builds every command's parser, so this module and the command
+modules import at their top only what a parser needs; what a command needs
+(the framework, json, pluggy) is imported when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from spoc.cli.context import COMMANDS, CommandContext
+from spoc.errors import SpocError, SpocWarning
+
+__all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+def _terminal_columns() -> int:
+    """Return the terminal's width as ``shutil.get_terminal_size`` does: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, sized without importing ``shutil``.
+
+    argparse builds a formatter for every ``add_argument``, and the default
+    one imports ``shutil`` (with zlib, bz2 and lzma: ~3 ms of every command)
+    only to read the terminal's width. The width is the same.
+    """
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None, **kw: Any
+    ) -> None:
+        width = _terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width, **kw)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` with :class:`_HelpFormatter`; its subparsers, plugins' ones too, are of this class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", type=Path, metavar="DIR", help="the project (default: nearest with spoc.toml)")
+    parser.add_argument("--mode", help="the mode to load (overrides SPOC_MODE and spoc.toml)")
+    parser.add_argument(
+        "-p",
+        dest="plugin_options",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="load plugin NAME (an entry point, or a dotted path); -p no:NAME blocks it",
+    )
+    parser.add_argument(
+        "--loose", action="store_true", help="skip Schema modules an app lacks, like Framework(strict=False)"
+    )
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback of errors")
+
+
+def build_parser(plugin_options: Sequence[str] = (), *, plugin_commands: bool = False) -> argparse.ArgumentParser:
+    """Return the parser with the global options and every command.
+
+    Args:
+        plugin_options: the ``-p`` options, which choose the plugins asked for commands.
+        plugin_commands: also ask plugins for their commands (``spoc_add_commands``).
+    """
+    # Typed as the base class, which plugins' spoc_add_commands receive; the subparsers are _Parser too.
+    parser: argparse.ArgumentParser = _Parser(
+        prog="spoc", description="See into a SPOC project: apps, plugins, hooks, components; check, graph, init."
+    )
+    _global_options(parser)
+    parser.add_argument(
+        "--version", action="store_true", help="print the versions of SPOC, pluggy, Python and the plugins, and exit"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"spoc.cli.{name}")
+        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    if plugin_commands:
+        add_plugin_commands(commands, CommandContext.from_options(None, None, plugin_options))
+    return parser
+
+
+class _PreParseError(Exception):
+    """The quick look at the command line failed; the real parser will say why."""
+
+
+class _QuietParser(_Parser):
+    def error(self, message: str) -> Any:
+        raise _PreParseError(message)
+
+
+def _asks_for_plugin_command(argv: Sequence[str]) -> tuple[bool, list[str]]:
+    """Return whether the command is not a built-in one (or is missing, as with ``--help``), and the ``-p`` options.
+
+    Built-in commands never load plugin command code, so a broken plugin cannot stop ``check``;
+    nor does ``--version`` alone, which lists the installed plugins without importing them.
+    """
+    parser = _QuietParser(add_help=False)
+    _global_options(parser)
+    parser.add_argument("--version", action="store_true")
+    parser.add_argument("command", nargs="?")
+    try:
+        known, _ = parser.parse_known_args(argv)
+    except _PreParseError:
+        return False, []
+    if known.version and known.command is None:
+        return False, list(known.plugin_options)
+    return known.command not in COMMANDS, list(known.plugin_options)
+
+
+def add_plugin_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], context: CommandContext
+) -> None:
+    """Ask the installed and ``-p NAME`` plugins for commands; a failing plugin is one warning line."""
+    from spoc.plugins.discovery import PluginSelection, load_entry_point_plugins, load_named_plugins
+    from spoc.plugins.host import PluginHost
+
+    selection = PluginSelection.from_environment(context.block, context.load)
+    if selection.only == frozenset() and not selection.requested:
+        # Autoload is off and no -p NAME: no plugin can add a command, so none is looked for.
+        return
+
+    host = PluginHost()
+    with warnings.catch_warnings():
+        # Broken plugins are reported by the commands themselves (`plugins`, `check`).
+        warnings.simplefilter("ignore", SpocWarning)
+        records = load_entry_point_plugins(host, selection, "warn")
+    # The command itself reports a bad -p NAME when it builds the framework.
+    with contextlib.suppress(SpocError):
+        records += load_named_plugins(context.load, {record.name for record in records} | set(host.unloaded))
+    for record in records:
+        with contextlib.suppress(SpocError):
+            host.register_record(record)
+    builtin = dict(subparsers.choices)
+    for impl in host.ordered_impls("spoc_add_commands"):
+        before = set(subparsers.choices)
+        try:
+            host.call_one("spoc_add_commands", impl, subparsers=subparsers)
+        except Exception as exc:  # noqa: BLE001 - one plugin's commands must not break the others
+            print(f"warning: plugin {impl.plugin_name!r} failed to add its commands: {exc}", file=sys.stderr)
+        for name, parser in builtin.items():
+            if subparsers.choices[name] is not parser:  # Python 3.10 lets a name be taken twice
+                subparsers.choices[name] = parser
+                print(
+                    f"warning: plugin {impl.plugin_name!r} cannot replace the built-in command {name!r}",
+                    file=sys.stderr,
+                )
+        for name in set(subparsers.choices) - before:
+            subparsers.choices[name].set_defaults(spoc_plugin=impl.plugin_name)
+
+
+def version_text(context: CommandContext) -> str:
+    """Return SPOC's, pluggy's and Python's versions and the installed plugins, like ``pytest -VV``."""
+    import platform
+
+    import pluggy
+
+    import spoc
+    from spoc.plugins.discovery import PluginSelection, find_entry_points
+
+    lines = [
+        f"spoc {spoc.__version__} at {Path(spoc.__file__).parent}",
+        f"pluggy {pluggy.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}) at {sys.executable}",
+    ]
+    selection = PluginSelection.from_environment(context.block, context.load)
+    entry_points = find_entry_points()
+    lines.append("installed plugins (spoc.plugins entry points):" if entry_points else "no installed plugins")
+    for entry_point in entry_points:
+        known = entry_point.distribution is not None
+        where = f"{entry_point.distribution} {entry_point.version}" if known else "unknown distribution"
+        state = "" if selection.wants(entry_point.name) else "  (disabled)"
+        lines.append(f"  {entry_point.name}: {where}{state}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plugin_commands, plugin_options = _asks_for_plugin_command(argv)
+    parser = build_parser(plugin_options, plugin_commands=plugin_commands)
+    args = parser.parse_args(argv)
+    context = CommandContext.from_options(args.project, args.mode, args.plugin_options)
+    context.strict = not args.loose
+    if args.version:
+        print(version_text(context))
+        return EXIT_OK
+    if args.command is None:
+        parser.error("a command is required; see 'spoc --help' for the list")
+    try:
+        status: int = _runner(args)(args, context)
+        # Flush here, not at exit, so that a reader who went away is handled below.
+        sys.stdout.flush()
+    except SpocError as exc:
+        if args.traceback:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    return status
+
+
+def _runner(args: argparse.Namespace) -> Any:
+    run = getattr(args, "run", None)
+    if run is None:
+        plugin = getattr(args, "spoc_plugin", None)
+        raise SpocError(
+            f"the command {args.command!r} of plugin {plugin!r} has no function to run: the plugin's "
+            "spoc_add_commands must call parser.set_defaults(run=function), with function(args, context) -> int."
+        )
+    return run

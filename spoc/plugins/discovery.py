@@ -1,0 +1,243 @@
+"""Find plugins through the ``spoc.plugins`` entry-point group and load them.
+
+``pip install`` a plugin and it is active; the entry point's name is the
+token that ``disable_plugins``, ``-p no:NAME`` and ``SPOC_LOAD_PLUGINS``
+accept. A blocked plugin is never imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from spoc.errors import PluginLoadError, SpocError, SpocWarning
+from spoc.plugins.host import PluginHost, PluginRecord
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FoundEntryPoint",
+    "PluginSelection",
+    "configured_plugin_groups",
+    "find_entry_points",
+    "load_configured_plugins",
+    "load_entry_point_plugins",
+    "load_named_plugins",
+    "plugin_failed",
+    "resolve_uri",
+]
+
+ENTRY_POINT_GROUP: Final = "spoc.plugins"
+AUTOLOAD_VARIABLE: Final = "SPOC_DISABLE_PLUGIN_AUTOLOAD"
+LOAD_VARIABLE: Final = "SPOC_LOAD_PLUGINS"
+_FALSE_WORDS: Final = ("", "0", "false", "no", "off")
+
+
+class PluginSelection:
+    """Which entry-point plugins load.
+
+    A plain class: a dataclass costs ~1 ms when the module is imported, on every start.
+
+    Attributes:
+        blocked: names never loaded (``disable_plugins``, ``-p no:NAME``).
+        only: when set, only these names load (``SPOC_LOAD_PLUGINS``, or
+            the ``-p NAME`` ones when autoload is off).
+        requested: names asked for explicitly (``-p NAME``), loaded even when
+            autoload is off.
+    """
+
+    __slots__ = ("blocked", "only", "requested")
+
+    def __init__(
+        self,
+        blocked: frozenset[str] = frozenset(),
+        only: frozenset[str] | None = None,
+        requested: frozenset[str] = frozenset(),
+    ) -> None:
+        self.blocked, self.only, self.requested = blocked, only, requested
+
+    @classmethod
+    def from_environment(
+        cls, blocked: Iterable[str] = (), requested: Iterable[str] = (), environ: Mapping[str, str] | None = None
+    ) -> PluginSelection:
+        """Combine the configuration with ``SPOC_DISABLE_PLUGIN_AUTOLOAD`` and ``SPOC_LOAD_PLUGINS``."""
+        env = os.environ if environ is None else environ
+        only: frozenset[str] | None = None
+        if LOAD_VARIABLE in env:
+            only = frozenset(name.strip() for name in env[LOAD_VARIABLE].split(",") if name.strip())
+        elif env.get(AUTOLOAD_VARIABLE, "").strip().lower() not in _FALSE_WORDS:
+            only = frozenset()
+        return cls(frozenset(blocked), only, frozenset(requested))
+
+    def wants(self, name: str) -> bool:
+        """Return whether the entry point ``name`` should be loaded."""
+        if name in self.blocked:
+            return False
+        return name in self.requested or self.only is None or name in self.only
+
+
+@dataclass(frozen=True)
+class FoundEntryPoint:
+    """One entry point of the group, and the distribution that ships it (``None`` when its metadata is broken)."""
+
+    name: str
+    value: str
+    distribution: str | None
+    version: str | None
+    entry_point: Any
+
+    def load(self) -> Any:
+        """Import what the entry point names."""
+        return self.entry_point.load()
+
+
+def find_entry_points(group: str = ENTRY_POINT_GROUP) -> list[FoundEntryPoint]:
+    """Return the group's entry points, the first of each name in ``sys.path`` order."""
+    if sys.version_info >= (3, 12):
+        from importlib import metadata
+    else:  # pragma: no cover - depends on the interpreter
+        import importlib_metadata as metadata
+
+    found: dict[str, FoundEntryPoint] = {}
+    for entry_point in metadata.entry_points(group=group):
+        if entry_point.name not in found:
+            dist = entry_point.dist
+            name = dist.metadata["Name"] if dist is not None else None
+            version = dist.version if dist is not None and name else None
+            found[entry_point.name] = FoundEntryPoint(entry_point.name, entry_point.value, name, version, entry_point)
+    return list(found.values())
+
+
+def _instantiate(loaded: Any) -> Any:
+    """An entry point may name a module, a class (instantiated) or any object."""
+    return loaded() if isinstance(loaded, type) else loaded
+
+
+def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> list[PluginRecord]:
+    """Import every selected ``spoc.plugins`` entry point; return records to register.
+
+    Blocked plugins (never imported) and, with ``policy="warn"``, failed ones
+    are recorded on ``host`` as unloaded.
+
+    Args:
+        host: where unloaded plugins are recorded.
+        selection: which names load.
+        policy: ``"raise"`` stops at a broken plugin; ``"warn"`` skips it
+            with one warning line.
+
+    Raises:
+        PluginLoadError: a plugin failed to import, with ``policy="raise"``.
+    """
+    loaded: list[PluginRecord] = []
+    for entry_point in find_entry_points():
+        name = entry_point.name
+        record = PluginRecord(name, "entrypoint", None, entry_point.distribution, entry_point.version)
+        if not selection.wants(name):
+            record.status = "blocked"
+            host.record_unloaded(record)
+            continue
+        try:
+            record.plugin = _instantiate(entry_point.load())
+        except Exception as exc:  # noqa: BLE001 - a broken plugin may raise anything; the policy decides
+            plugin_failed(host, record, exc, policy)
+            continue
+        loaded.append(record)
+    return loaded
+
+
+def plugin_failed(host: PluginHost, record: PluginRecord, exc: Exception, policy: str) -> None:
+    """Stop with a PluginLoadError (``raise``), or record the plugin as failed with one warning (``warn``)."""
+    error = PluginLoadError(record.name, record.distribution, record.version, exc)
+    if policy == "raise":
+        raise error from exc
+    warnings.warn(str(error), SpocWarning, stacklevel=3)
+    record.plugin, record.status, record.error = None, "failed", f"{type(exc).__name__}: {exc}"
+    host.record_unloaded(record)
+
+
+def resolve_uri(uri: str) -> Any:
+    """Import ``package.module`` or ``package.module.attr`` and return the object.
+
+    Raises:
+        ImportError: neither the module nor its attribute exists; an error
+            raised inside the module propagates unchanged.
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(uri)
+    except ModuleNotFoundError as exc:
+        if exc.name != uri or "." not in uri:
+            raise
+    module_name, _, attribute = uri.rpartition(".")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(f"module {module_name!r} has no attribute {attribute!r}") from None
+
+
+def configured_plugin_groups(table: Mapping[str, Any], module_plugins: Any) -> dict[str, list[str]]:
+    """Merge ``[spoc.plugins]`` and the settings module's ``PLUGINS``, toml first, without duplicates."""
+    merged: dict[str, list[str]] = {}
+    for source in (table, module_plugins or {}):
+        for group, uris in source.items():
+            target = merged.setdefault(group, [])
+            target.extend(uri for uri in uris if uri not in target)
+    return merged
+
+
+def load_configured_plugins(
+    host: PluginHost, groups: Mapping[str, list[str]]
+) -> tuple[dict[str, dict[str, Any]], list[PluginRecord]]:
+    """Import every configured URI; return ``{group: {uri: object}}`` and records for those holding hookimpls.
+
+    Raises:
+        ConfigError: a URI cannot be imported, naming its group.
+    """
+    from spoc.errors import ConfigError
+
+    loaded: dict[str, dict[str, Any]] = {}
+    records: dict[str, PluginRecord] = {}
+    for group, uris in groups.items():
+        loaded[group] = {}
+        for uri in uris:
+            try:
+                obj = resolve_uri(uri)
+            except Exception as exc:
+                raise ConfigError(
+                    f"plugin {uri!r} of group {group!r} cannot be imported: {type(exc).__name__}: {exc}. "
+                    "Give a dotted path to a module or to an attribute of one (package.module or "
+                    "package.module.attr) that is importable from the project folder.",
+                    key=f"spoc.plugins.{group}",
+                ) from exc
+            loaded[group][uri] = obj
+            if host.holds_hookimpls(obj) and uri not in records:
+                records[uri] = PluginRecord(uri, "configured", obj)
+    return loaded, list(records.values())
+
+
+def load_named_plugins(names: Iterable[str], known: Iterable[str]) -> list[PluginRecord]:
+    """Import ``-p NAME`` plugins that are not entry points: dotted paths to modules or objects.
+
+    Raises:
+        SpocError: the name is neither an installed entry point nor importable.
+    """
+    records = []
+    skip = set(known)
+    for name in names:
+        if name in skip:
+            continue
+        try:
+            plugin = _instantiate(resolve_uri(name))
+        except Exception as exc:
+            raise SpocError(
+                f"-p {name}: no installed plugin of that name in the {ENTRY_POINT_GROUP!r} entry-point group, "
+                f"and no importable module or object ({type(exc).__name__}: {exc}). Check the name with "
+                "'python -m spoc plugins --all', install the plugin, or give a dotted path (package.module)."
+            ) from exc
+        records.append(PluginRecord(name, "configured", plugin))
+    return records
