@@ -22,6 +22,7 @@ if typing.TYPE_CHECKING:
     from spoc.lifecycle import Step
     from spoc.plugins.host import PluginRecord
     from spoc.schema import Hook, Schema
+    from spoc.settings.model import Settings
     from spoc.workers.spec import worker
     from spoc.workers.supervisor import Worker
 
@@ -35,6 +36,7 @@ __all__ = [
     "PluginRecord",
     "Problem",
     "Schema",
+    "Settings",
     "SpocError",
     "Step",
     "Worker",
@@ -53,6 +55,7 @@ _LAZY = {
     "PluginRecord": "spoc.plugins.host",
     "Problem": "spoc.checks",
     "Schema": "spoc.schema",
+    "Settings": "spoc.settings.model",
     "Step": "spoc.lifecycle",
     "Worker": "spoc.workers.supervisor",
     "worker": "spoc.workers.spec",

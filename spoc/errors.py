@@ -75,14 +75,16 @@ class ConfigError(SpocError):
 class AppNotFoundError(SpocError):
     """An app named in the configuration has no package under ``apps/``."""
 
-    def __init__(self, app: str, apps_dir: Path, available: Sequence[str]) -> None:
+    def __init__(self, app: str, apps_dir: Path, available: Sequence[str], listed: str = "") -> None:
         self.app = app
         self.path = apps_dir / app
         self.available = list(available)
+        self.listed = listed
+        where = f": it is listed in {listed}" if listed else ""
         super().__init__(
             f"app {app!r} not found: expected a package at {self.path}"
             f"{did_you_mean(app, available)}. Apps that exist: {_choices(available)}. "
-            "Create the folder with an __init__.py, or remove the app from the configuration."
+            f"Create the folder with an __init__.py, or remove the app from the configuration{where}."
         )
 
 

@@ -1,10 +1,10 @@
 """The Framework: reads a project, then starts and stops it safely.
 
-Construction reads the configuration, orders the modules (finding cycles),
-creates the plugin manager and registers built-ins and app packages; it
-imports no Schema module and starts nothing. ``startup()`` runs every step
-with an undo stack so that a failure, or ``shutdown()``, undoes exactly what
-was done, in reverse.
+Construction reads the settings, orders the modules (finding cycles), loads
+the plugins and the app packages and registers them, then asks plugins for
+their settings sections; it imports no Schema module and starts nothing.
+``startup()`` runs every step with an undo stack so that a failure, or
+``shutdown()``, undoes exactly what was done, in reverse.
 """
 
 from __future__ import annotations
@@ -25,16 +25,18 @@ from spoc.hookspecs import LIFECYCLE_HOOKS
 from spoc.lifecycle import Call, Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
 from spoc.plugins.host import PluginHost, PluginRecord, impl_location
-from spoc.plugins.registration import register_plugins
+from spoc.plugins.registration import load_installed_plugins, register_plugins
 from spoc.plugins.tracing import install_tracing, tracing_requested
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
-from spoc.settings.project import ProjectConfig, load_project_config
-from spoc.settings.sections import build_settings, load_sections
+from spoc.settings.loading import load_settings
+from spoc.settings.project import Project
+from spoc.settings.sections import load_sections
+from spoc.settings.sources import Overrides, ProjectSources
 from spoc.workers.spec import worker_steps
 
 if TYPE_CHECKING:
-    from spoc.settings.model import SpocSettings
+    from spoc.settings.model import Settings
     from spoc.workers.runner import Runner
     from spoc.workers.supervisor import Worker
 
@@ -82,28 +84,34 @@ class Framework:
             strict = _LOOSE_ALIASES[mode]
         self.base_dir = Path(base_dir).resolve()
         self.strict = strict
-        self.config: ProjectConfig = load_project_config(self.base_dir, settings)
-        if schema is not None:
-            self.schema, declared = schema, "Schema(dependencies=...) in code"
-        else:
-            self.schema = Schema.from_table(self.config.table.get("schema", {}))
-            declared = f"[spoc.schema.dependencies] of {self.config.file_of('schema')}"
-        self.installed_apps: list[str] = self.config.app_names
-        # Ordering first: a cycle is reported before anything is imported.
-        self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps, declared)
+        # 1. Settings: every source read once, validated by the project's settings class.
+        label = settings.label if isinstance(settings, Overrides) else "Framework(settings=...)"
+        self._sources = ProjectSources.read(self.base_dir, settings, label=label)
+        self.settings: Settings = load_settings(self._sources)
+        self.project = Project.from_settings(self.settings, self._sources)
+        """What the configuration decided: mode, cascade, apps (with where each is listed), plugin selection."""
+        self.installed_apps: list[str] = self.project.app_names
+        # 2. Order: a cycle is reported before anything is imported.
+        self.schema = schema if schema is not None else Schema.from_table(self.project.schema)
+        where = "Schema(dependencies=...) in code" if schema is not None else self.project.schema_origin()
+        self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps, where)
         self._loader = AppLoader(self.base_dir)
-        self._loader.check_apps(self.installed_apps)
-
+        self._loader.check_apps(self.project.apps)
+        # 3. Plugins: installed ones before the project's folder is importable, then the app packages.
         self._host = PluginHost()
-        # An attribute, not a property: every fw.hook.x(...) call reads it.
         self.hook: pluggy.HookRelay = self._host.hook
         """The pluggy hook relay, e.g. ``fw.hook.my_app_event(framework=fw)``."""
         if tracing_requested():
             install_tracing(self._host.manager)
+        installed = load_installed_plugins(self._host, self.project, disable_plugins=disable_plugins, plugins=plugins)
+        apps = self._loader.import_apps(self.installed_apps)
         self.plugins: dict[str, dict[str, Any]] = register_plugins(
-            self._host, self.config, self._loader, self.installed_apps, disable_plugins=disable_plugins, plugins=plugins
+            self._host, self.project, installed, apps, plugins=plugins
         )
-
+        # 4. Sections: plugins may read the settings while declaring theirs.
+        self.settings._sections = load_sections(self._host, self, self._sources, self.settings)
+        _log_settings(self.settings, self._sources)
+        # The lifecycle's state, empty until startup.
         self.components = ComponentRegistry()
         self._reset_components()
         self.modules: dict[str, ModuleType] = {}
@@ -112,9 +120,6 @@ class Framework:
         self._started = False
         self._workers: list[Worker] = []
         self._runner: Runner | None = None
-        # Plugins may read the core settings while declaring their own sections.
-        self.settings: SpocSettings = build_settings(self.config)
-        self.settings = build_settings(self.config, load_sections(self._host, self, self.config))
 
     # -- public state ------------------------------------------------------
 
@@ -398,6 +403,16 @@ class Framework:
     def __repr__(self) -> str:
         state = "started" if self._started else "stopped"
         return f"<Framework {self.base_dir} mode={self.settings.mode!r} apps={self.installed_apps!r} {state}>"
+
+
+def _log_settings(settings: Settings, sources: ProjectSources) -> None:
+    """Log every setting with where it came from, secrets masked, when ``spoc.settings`` logs at DEBUG."""
+    settings_logger = logging.getLogger("spoc.settings")
+    if settings_logger.isEnabledFor(logging.DEBUG):
+        from spoc.settings.listing import setting_rows
+
+        for row in setting_rows(settings, sources):
+            settings_logger.debug("setting %s = %r (%s)", row.key, row.value, row.location or row.source)
 
 
 def _nothing() -> None:

@@ -14,15 +14,29 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from spoc.errors import AppImportError, AppNotFoundError, ModuleMissingError
 
-__all__ = ["APPS_PACKAGE", "AppLoader"]
+if TYPE_CHECKING:
+    from spoc.settings.modes import ListedApp
+
+__all__ = ["APPS_PACKAGE", "AppLoader", "AppPackage"]
 
 APPS_PACKAGE: Final = "apps"
+
+
+@dataclass(frozen=True)
+class AppPackage:
+    """An app's imported package (``apps/blog/__init__.py``) and its own hookspecs module, if it has one."""
+
+    app: str
+    package: ModuleType
+    hookspecs: ModuleType | None
+
 
 logger = logging.getLogger("spoc.loader")
 
@@ -46,17 +60,28 @@ class AppLoader:
             if entry.is_dir() and entry.name.isidentifier() and not entry.name.startswith("_")
         )
 
-    def check_apps(self, apps: Sequence[str]) -> None:
-        """Raise :class:`AppNotFoundError` for the first app without a folder."""
-        # One directory listing rather than a stat per app: a large project lists a thousand.
+    def missing_apps(self, apps: Sequence[ListedApp]) -> list[AppNotFoundError]:
+        """Return an error for each listed app without a folder under ``apps/``, naming where it is listed."""
         try:
             with os.scandir(self.apps_dir) as entries:
                 folders = {entry.name for entry in entries if entry.is_dir()}
         except OSError:
             folders = set()
-        for app in apps:
-            if app not in folders:
-                raise AppNotFoundError(app, self.apps_dir, self.available_apps())
+        available = self.available_apps()
+        return [
+            AppNotFoundError(app.name, self.apps_dir, available, app.where()) for app in apps if app.name not in folders
+        ]
+
+    def check_apps(self, apps: Sequence[ListedApp]) -> None:
+        """Raise :class:`AppNotFoundError` for the first listed app without a folder."""
+        missing = self.missing_apps(apps)
+        if missing:
+            raise missing[0]
+
+    def import_apps(self, apps: Sequence[str]) -> list[AppPackage]:
+        """Bind the project, then import each app's package and its hookspecs module, in load order."""
+        self.bind()
+        return [AppPackage(app, self.import_app(app), self.import_hookspecs(app)) for app in apps]
 
     def module_file(self, app: str, kind: str) -> Path:
         """Return the file of ``app``'s ``kind`` module: ``kind.py``, or ``kind/__init__.py`` if that exists."""

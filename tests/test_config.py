@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-import copy
-import pickle
 import sys
+from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ProjectFactory, write_files
 
 import spoc
 from spoc.errors import ConfigError
-from spoc.settings.project import BUILTIN_MODES, find_settings_module, find_toml_files, load_project_config
+from spoc.framework import Framework
+from spoc.settings.files import find_settings_module, find_toml_files
+from spoc.settings.loading import load_settings
+from spoc.settings.modes import BUILTIN_MODES
+from spoc.settings.project import Project
+from spoc.settings.sources import ProjectSources
+
+
+def load_project_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Project:
+    """What construction decides from a project's configuration, without needing its apps to exist."""
+    sources = ProjectSources.read(root, overrides)
+    return Project.from_settings(load_settings(sources), sources)
+
 
 APPS_TOML = """
 [spoc.apps]
@@ -30,8 +42,8 @@ def test_config_spoc_toml_wins_over_the_root_spoc_toml(make_project: ProjectFact
     config = load_project_config(root)
 
     assert config.mode == "production"
-    assert config.table["debug"] is True
-    assert config.toml_files == [root / "spoc.toml", root / "config" / "spoc.toml"]
+    assert Framework(root).settings.debug is True
+    assert find_toml_files(root) == [root / "config" / "spoc.toml", root / "spoc.toml"]
 
 
 def test_a_root_spoc_toml_alone_is_read(tmp_path: Path) -> None:
@@ -49,8 +61,8 @@ def test_a_project_without_configuration_runs_in_development_without_apps(tmp_pa
     assert config.mode == "development"
     assert config.cascade == ["development", "staging", "production"]
     assert config.app_names == []
-    assert config.toml_files == []
-    assert config.settings_path is None
+    assert find_toml_files(tmp_path) == []
+    assert find_settings_module(tmp_path) is None
 
 
 def test_the_settings_argument_beats_spoc_mode_and_spoc_toml(
@@ -90,7 +102,7 @@ def test_modes_cascade_base_first_without_duplicates(make_project: ProjectFactor
     config = load_project_config(root, {"mode": mode})
 
     assert config.app_names == apps
-    assert config.cascade == BUILTIN_MODES[mode]
+    assert config.cascade == list(BUILTIN_MODES[mode])
 
 
 def test_each_app_records_where_it_was_listed(make_project: ProjectFactory) -> None:
@@ -98,7 +110,7 @@ def test_each_app_records_where_it_was_listed(make_project: ProjectFactory) -> N
 
     config = load_project_config(root)
 
-    assert config.apps == [
+    assert [(app.name, app.listed_in) for app in config.apps] == [
         ("auth", "INSTALLED_APPS"),
         ("core", "apps.production"),
         ("blog", "apps.production"),
@@ -113,12 +125,11 @@ def test_the_configuration_is_read_only_and_compares_by_value(make_project: Proj
     config = load_project_config(root)
 
     with pytest.raises(FrozenInstanceError, match="cannot assign to field 'mode'"):
-        config.mode = "production"
+        config.mode = "production"  # type: ignore[misc]
     with pytest.raises(FrozenInstanceError, match="cannot delete field 'apps'"):
-        del config.apps
+        del config.apps  # type: ignore[misc]
     assert config == load_project_config(root)
     assert config != load_project_config(root, {"mode": "production"})
-    assert copy.deepcopy(config) == pickle.loads(pickle.dumps(config)) == config
 
 
 def test_installed_apps_load_first_in_their_order_without_duplicates(make_project: ProjectFactory) -> None:
@@ -261,7 +272,9 @@ def test_a_plugin_section_is_kept_apart_not_an_unknown_key(make_project: Project
 
     config = load_project_config(root)
 
-    assert config.sections == {"timing": {"threshold": 0.5}}
+    assert list(config.sources.section_tables(spoc.Settings.model_fields)) == [
+        ("timing", config.sources.origin_of(("timing",)))
+    ]
 
 
 def test_invalid_toml_names_the_file_and_chains_the_parser_error(make_project: ProjectFactory) -> None:
@@ -327,7 +340,7 @@ def test_the_settings_module_is_searched_in_config_conf_then_the_root(tmp_path: 
     for candidate in SETTINGS_CANDIDATES:
         found = find_settings_module(tmp_path)
         assert found == tmp_path / candidate
-        assert load_project_config(tmp_path).module_settings == {"WHERE": candidate}
+        assert load_project_config(tmp_path).sources.names() == {"WHERE": candidate}
         found.unlink()
 
     assert find_settings_module(tmp_path) is None

@@ -11,7 +11,6 @@ import pickle
 import re
 import sys
 import warnings
-from dataclasses import FrozenInstanceError
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,19 @@ import pytest
 from conftest import ProjectFactory, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 import spoc
 from spoc.cli.program import main
 from spoc.errors import ConfigError, SpocError, SpocWarning
 from spoc.framework import Framework
-from spoc.settings.core_keys import CORE_KEYS
 from spoc.settings.listing import setting_rows
-from spoc.settings.model import SchemaTable, SpocSettings
-from spoc.settings.project import load_project_config
+from spoc.settings.loading import load_settings
+from spoc.settings.model import SchemaTable, Settings
 from spoc.settings.secrets import MASK
+from spoc.settings.sources import ProjectSources
+
+CORE_KEYS = tuple(Settings.model_fields)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 TOML = '[spoc]\nmode = "production"\n'
@@ -87,7 +88,7 @@ def test_each_source_wins_over_the_default(
     fw = Framework(root, settings=overrides)
 
     assert fw.settings.disable_plugins == [source]
-    [row] = [row for row in setting_rows(fw.settings, fw.config) if row.key == "spoc.disable_plugins"]
+    [row] = [row for row in setting_rows(fw.settings, fw.project.sources) if row.key == "spoc.disable_plugins"]
     assert row.source == {"config_toml": "toml", "root_toml": "toml"}.get(source, source)
 
 
@@ -99,56 +100,52 @@ def test_without_any_source_every_core_key_is_its_default(tmp_path: Path) -> Non
     assert settings.disable_plugins == []
     assert settings.schema.modules == []
     assert settings.env == {}
-    assert {row.source for row in setting_rows(settings, Framework(tmp_path).config)} == {"default"}
+    assert {row.source for row in setting_rows(settings, Framework(tmp_path).project.sources)} == {"default"}
 
 
 def test_settings_are_frozen_and_compare_by_value(tmp_path: Path) -> None:
     settings = Framework(tmp_path).settings
 
-    with pytest.raises(FrozenInstanceError, match="cannot set 'debug': the settings are frozen"):
-        settings.debug = True
-    with pytest.raises(FrozenInstanceError, match="frozen"):
-        del settings.mode
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.debug = True  # type: ignore[misc]
     assert settings == Framework(tmp_path).settings
     assert settings != Framework(tmp_path, settings={"debug": True}).settings
     assert copy.deepcopy(settings) == pickle.loads(pickle.dumps(settings)) == settings
-    assert repr(settings) == "SpocSettings(mode='development', apps=[], sections=[])"
+    assert repr(settings).startswith("Settings(mode='development', debug=False, ")
 
 
 def test_the_schema_table_is_frozen_and_compares_by_value() -> None:
-    table = SpocSettings({"schema": {"modules": ["models"]}}).schema
+    table = Settings(schema={"modules": ["models"]}).schema
 
-    with pytest.raises(FrozenInstanceError, match="cannot assign to field 'modules'"):
-        table.modules = ["views"]
-    assert table == SchemaTable(["models"], {})
-    assert table != SchemaTable(["views"])
+    with pytest.raises(ValidationError, match="frozen"):
+        table.modules = ["views"]  # type: ignore[misc]
+    assert table == SchemaTable(modules=["models"], dependencies={})
+    assert table != SchemaTable(modules=["views"])
     assert copy.deepcopy(table) == pickle.loads(pickle.dumps(table)) == table
 
 
-def test_as_dict_gives_the_core_values_as_plain_data_to_change_freely(make_project: ProjectFactory) -> None:
+def test_model_dump_gives_the_values_as_plain_data_to_change_freely(make_project: ProjectFactory) -> None:
     root = make_project(toml=f'{TOML}[spoc.schema]\nmodules = ["models"]\n[spoc.schema.dependencies]\nviews = []\n')
     settings = Framework(root).settings
 
-    values = settings.as_dict()
+    values = settings.model_dump()
     values["disable_plugins"].append("timing")
     values["schema"]["modules"].append("views")
 
     assert list(values) == list(CORE_KEYS)
-    assert settings.as_dict()["schema"] == {"modules": ["models"], "dependencies": {"views": []}}
+    assert settings.model_dump()["schema"] == {"modules": ["models"], "dependencies": {"views": []}}
     assert settings.schema == SchemaTable(modules=["models"], dependencies={"views": []})
     assert settings.disable_plugins == []
-    assert json.loads(json.dumps(settings.as_dict())) == settings.as_dict()
+    assert json.loads(json.dumps(settings.model_dump())) == settings.model_dump()
 
 
 def test_settings_built_in_code_validate_their_core_values() -> None:
-    assert SpocSettings({"debug": "yes"}).debug is True
-    assert SpocSettings().plugin_errors == "raise"
-    with pytest.raises(ConfigError) as caught:
-        SpocSettings({"debug": "maybe", "plugin_errors": "ignore"})
+    assert Settings(debug="yes").debug is True
+    assert Settings().plugin_errors == "raise"
+    with pytest.raises(ValidationError) as caught:
+        Settings(debug="maybe", plugin_errors="ignore")
 
-    message = str(caught.value)
-    assert "'spoc.debug' = 'maybe' is invalid: expected true or false" in message
-    assert "'spoc.plugin_errors' = 'ignore' is invalid: expected \"raise\" or \"warn\"" in message
+    assert [error["loc"] for error in caught.value.errors()] == [("debug",), ("plugin_errors",)]
 
 
 def test_the_settings_module_sets_core_keys_by_their_uppercase_name(make_project: ProjectFactory) -> None:
@@ -238,11 +235,11 @@ def test_a_table_variable_is_read_as_json(make_project: ProjectFactory, monkeypa
     root = make_project({".env": 'SPOC_MODES=\'{"qa": ["qa", "production"]}\'\n'}, toml=TOML)
     monkeypatch.setenv("SPOC_PLUGINS", '{"middleware": ["pkg.mod"]}')
 
-    config = load_project_config(root, {"mode": "qa"})
+    settings = load_settings(ProjectSources.read(root, {"mode": "qa"}))
 
-    assert config.core.modes == {"qa": ["qa", "production"]}
-    assert config.core.plugins == {"middleware": ["pkg.mod"]}
-    assert config.cascade == ["qa", "production"]
+    assert settings.modes == {"qa": ["qa", "production"]}
+    assert settings.plugins == {"middleware": ["pkg.mod"]}
+    assert settings.cascade == ["qa", "production"]
 
 
 def test_a_table_variable_that_is_not_a_table_says_how_to_write_it(
@@ -264,7 +261,7 @@ def test_a_wrong_core_value_under_a_secret_name_is_masked(make_project: ProjectF
     root = make_project(toml='[spoc.apps]\nproduction = []\nstripe_token = "tok_456"\n')
 
     with pytest.raises(ConfigError) as caught:
-        load_project_config(root)
+        Framework(root)
 
     assert "tok_456" not in str(caught.value)
     assert f"'spoc.apps.stripe_token' = '{MASK}' is invalid" in str(caught.value)
@@ -279,7 +276,7 @@ def test_a_nested_variable_sets_a_key_one_table_down(
     fw = Framework(root)
 
     assert fw.installed_apps == ["blog"]
-    assert fw.config.origin_of(("apps", "production")) is not None
+    assert str(fw.project.sources.origin_of(("apps", "production"))) == "the environment variable SPOC_APPS__PRODUCTION"
 
 
 def test_an_empty_variable_counts_as_unset(make_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -298,8 +295,8 @@ def test_control_variables_are_not_settings(
 
     fw = Framework(root)
 
-    assert variable.lower() not in fw.config.table
-    assert not any(row.location == variable for row in setting_rows(fw.settings, fw.config))
+    assert variable.lower() not in fw.settings.model_dump()
+    assert not any(row.location == variable for row in setting_rows(fw.settings, fw.project.sources))
 
 
 def test_an_unknown_variable_names_itself_and_suggests_the_right_one(
@@ -397,15 +394,15 @@ def test_the_dotenv_file_reads_comments_quotes_and_export(make_project: ProjectF
         toml="",
     )
 
-    config = load_project_config(root)
+    sources = ProjectSources.read(root)
 
-    assert config.mode == "staging"
-    assert config.sections["timing"] == {
+    assert load_settings(sources).mode == "staging"
+    assert sources.dotenv_variables().table["timing"] == {
         "label": "two\nlines # not a comment",
         "note": "as # written\\n",
         "empty_word": "a#b",
     }
-    assert str(config.origin_of(("timing", "note"))) == f"{root / '.env'}:5"
+    assert str(sources.origin_of(("timing", "note"))) == f"{root / '.env'}:5"
 
 
 @pytest.mark.parametrize("line", ["SPOC_DEBUG", "SPOC_DEBUG='1", 'SPOC_DEBUG="1" trailing', "1SPOC=2"])
@@ -413,7 +410,7 @@ def test_a_malformed_dotenv_line_names_the_file_and_line(make_project: ProjectFa
     root = make_project({".env": f"# ok\n{line}\n"}, toml=TOML)
 
     with pytest.raises(ConfigError) as caught:
-        load_project_config(root)
+        Framework(root)
 
     assert caught.value.path == root / ".env"
     assert caught.value.line == 2
@@ -457,7 +454,7 @@ def test_default_toml_is_read_when_the_mode_has_no_file(make_project: ProjectFac
     fw = Framework(root)
 
     assert fw.settings.env == {"WHO": "default"}
-    assert fw.config.mode_files == [root / ".env" / "default.toml"]
+    assert [file.path for file in fw.project.sources.mode_files] == [root / ".env" / "default.toml"]
 
 
 def test_config_env_folder_wins_over_the_root_env_folder(make_project: ProjectFactory) -> None:
@@ -673,7 +670,7 @@ def test_secrets_are_masked_in_the_listing_and_the_debug_log(
     with pytest.warns(SpocWarning, match="stripe"):
         fw = Framework(root)
 
-    rows = {row.key: row for row in setting_rows(fw.settings, fw.config)}
+    rows = {row.key: row for row in setting_rows(fw.settings, fw.project.sources)}
     assert rows["spoc.timing.api_key"].value == MASK and rows["spoc.timing.api_key"].secret
     assert rows["MAIL_PASSWORD"].value == MASK
     assert rows["SITE"].value == "blog"
@@ -719,7 +716,7 @@ def test_the_settings_command_prints_json_with_sources(
         "key": "spoc.mode",
         "value": "production",
         "source": "argument",
-        "location": "Framework(settings=...)",
+        "location": "--mode",
         "secret": False,
     }
     assert rows["spoc.apps.production"]["location"] == "config/spoc.toml:5"

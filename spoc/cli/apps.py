@@ -17,17 +17,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print the mode, its cascade and the apps."""
-    framework = context.framework()
-    config = framework.config
+    project = context.framework().project
     if args.json:
         import json
 
-        apps = [{"name": app, "listed_in": source} for app, source in config.apps]
-        document = {"format_version": FORMAT_VERSION, "mode": config.mode, "cascade": config.cascade, "apps": apps}
+        apps = [{"name": app.name, "listed_in": app.listed_in} for app in project.apps]
+        document = {"format_version": FORMAT_VERSION, "mode": project.mode, "cascade": project.cascade, "apps": apps}
         print(json.dumps(document, indent=2))
         return 0
-    print(f"mode: {framework.settings.mode} (loads {', '.join(config.cascade)})")
+    print(f"mode: {project.mode} (loads {', '.join(project.cascade)})")
     rows = [["#", "app", "listed in"]]
-    rows += [[str(index), app, source] for index, (app, source) in enumerate(config.apps, start=1)]
+    rows += [[str(index), app.name, app.listed_in] for index, app in enumerate(project.apps, start=1)]
     print(table(rows))
     return 0

@@ -18,6 +18,7 @@ from spoc.errors import SpocError
 if TYPE_CHECKING:
     from spoc.framework import Framework
     from spoc.plugins.inventory import PluginInventory
+    from spoc.settings.sources import Overrides
 
 __all__ = ["COMMANDS", "CommandContext", "find_project", "table"]
 
@@ -26,7 +27,7 @@ COMMANDS: Final = ("apps", "plugins", "hooks", "components", "check", "graph", "
 
 def find_project(start: Path) -> Path | None:
     """Return the nearest folder upward from ``start`` holding spoc.toml or config/spoc.toml."""
-    from spoc.settings.project import find_toml_files
+    from spoc.settings.files import find_toml_files
 
     for folder in (start, *start.parents):
         if find_toml_files(folder):
@@ -61,9 +62,12 @@ class CommandContext:
             )
         return found
 
-    def settings(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def settings(self, overrides: Mapping[str, Any] | None = None) -> Overrides:
         """Return the settings the global options impose (``--mode``), with ``overrides`` on top."""
-        return {**({"mode": self.mode} if self.mode else {}), **(overrides or {})}
+        from spoc.settings.sources import Overrides
+
+        values = {**({"mode": self.mode} if self.mode else {}), **(overrides or {})}
+        return Overrides(values, "--mode" if self.mode else "the command line")
 
     def framework(self, settings_overrides: Mapping[str, Any] | None = None) -> Framework:
         """Build the project's Framework with the global options applied."""
@@ -82,9 +86,11 @@ class CommandContext:
         """
         from spoc.plugins.inventory import plugin_inventory
 
+        settings = self.settings(settings_overrides)
         return plugin_inventory(
             self.project_dir(),
-            settings=self.settings(settings_overrides),
+            settings=settings,
+            label=settings.label,
             disable_plugins=self.block,
             plugins=self.load,
         )

@@ -32,6 +32,7 @@ from spoc.errors import (
     SpocWarning,
 )
 from spoc.markers import hookimpl
+from spoc.settings.sources import Overrides
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
@@ -194,25 +195,25 @@ def _static_problems(base_dir: Path, settings: dict[str, Any], report: CheckRepo
     from spoc.loader import AppLoader
     from spoc.resolver import import_order
     from spoc.schema import Schema
-    from spoc.settings.project import load_project_config
+    from spoc.settings.loading import load_settings
+    from spoc.settings.project import Project
+    from spoc.settings.sources import Overrides, ProjectSources
 
+    label = settings.label if isinstance(settings, Overrides) else "Framework(settings=...)"
     try:
-        config = load_project_config(base_dir, settings)
-        schema = Schema.from_table(config.table.get("schema", {}))
+        sources = ProjectSources.read(base_dir, settings, label=label)
+        project = Project.from_settings(load_settings(sources), sources)
+        schema = Schema.from_table(project.schema)
     except SpocError as exc:
         for problem in problems_of(exc, "config"):
             report.add(problem)
         return
     try:
-        import_order(schema, config.app_names, f"[spoc.schema.dependencies] of {config.file_of('schema')}")
+        import_order(schema, project.app_names, project.schema_origin())
     except SpocError as exc:
         report.add(Problem("schema", str(exc)))
-    loader = AppLoader(base_dir)
-    for app in config.app_names:
-        try:
-            loader.check_apps([app])
-        except SpocError as exc:
-            report.add(Problem("apps", str(exc)))
+    for missing in AppLoader(base_dir).missing_apps(project.apps):
+        report.add(Problem("apps", str(missing)))
 
 
 def dry_run(
@@ -227,7 +228,8 @@ def dry_run(
         timed: also time every lifecycle step.
     """
     report = CheckReport()
-    settings = {**settings, "plugin_errors": "warn"}
+    label = settings.label if isinstance(settings, Overrides) else "Framework(settings=...)"
+    settings = Overrides({**settings, "plugin_errors": "warn"}, label)
     _static_problems(base_dir, settings, report)
     if report.errors:
         return report  # construction would stop at the first of these

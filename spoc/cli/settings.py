@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
     from spoc.settings.listing import setting_rows  # with the framework, not for --help
 
     framework = context.framework()
-    rows = [row for row in setting_rows(framework.settings, framework.config) if row.key.startswith(args.key)]
+    rows = [row for row in setting_rows(framework.settings, framework.project.sources) if row.key.startswith(args.key)]
     if args.json:
         document = {
             "format_version": FORMAT_VERSION,

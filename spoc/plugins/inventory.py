@@ -1,24 +1,25 @@
 """The plugin inventory of a project: what constructing its Framework registers, and nothing more.
 
 ``spoc plugins`` and ``spoc hooks`` show registration. A whole ``Framework``
-would also call ``spoc_load_settings``, whose implementations import their
-settings models (pydantic, tens of milliseconds), and the startup machinery;
-neither changes what is registered. This builds the configuration and the
-plugin host and registers exactly as construction does (the same
-:func:`~spoc.registration.register_plugins`), so the listing cannot drift
-from what a Framework would hold.
+would also validate every setting and call ``spoc_load_settings``, whose
+implementations import their settings models: pydantic, which costs more than
+the rest of these commands. The inventory reads only the plugin selection
+(:func:`~spoc.settings.project.read_plugin_selection`) and registers exactly as
+construction does, with the same functions, so the listing cannot drift from
+what a Framework would hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spoc.loader import AppLoader
 from spoc.plugins.host import PluginHost, PluginRecord
-from spoc.plugins.registration import register_plugins
-from spoc.settings.project import ProjectConfig, load_project_config
+from spoc.plugins.registration import load_installed_plugins, register_plugins
+from spoc.settings.project import Project, read_plugin_selection
 
 if TYPE_CHECKING:
     import pluggy
@@ -26,25 +27,19 @@ if TYPE_CHECKING:
 __all__ = ["PluginInventory", "plugin_inventory"]
 
 
+@dataclass(frozen=True)
 class PluginInventory:
     """A project's registered plugins, as a constructed Framework would hold them.
 
-    A plain class, not a dataclass: building a dataclass at import costs about
-    a millisecond of every ``spoc plugins``.
-
     Attributes:
-        base_dir: the project folder.
-        config: the project's configuration.
+        project: what the configuration decided (apps, plugin selection).
         host: the plugin host, with every plugin registered.
         plugins: the configured plugin groups, ``{group: {uri: loaded object}}``.
     """
 
-    __slots__ = ("base_dir", "config", "host", "plugins")
-
-    def __init__(
-        self, base_dir: Path, config: ProjectConfig, host: PluginHost, plugins: dict[str, dict[str, Any]]
-    ) -> None:
-        self.base_dir, self.config, self.host, self.plugins = base_dir, config, host, plugins
+    project: Project
+    host: PluginHost
+    plugins: dict[str, dict[str, Any]]
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -65,10 +60,11 @@ def plugin_inventory(
     base_dir: str | Path,
     *,
     settings: Mapping[str, Any] | None = None,
+    label: str = "Framework(settings=...)",
     disable_plugins: Sequence[str] = (),
     plugins: Sequence[Any] = (),
 ) -> PluginInventory:
-    """Read a project's configuration and register its plugins as ``Framework(...)`` would, without settings.
+    """Read a project's plugin selection and register its plugins as ``Framework(...)`` would.
 
     Built-ins, ``spoc.plugins`` entry points (loaded, so their hooks show),
     configured plugins, then app packages holding hookimpls. Neither
@@ -79,6 +75,7 @@ def plugin_inventory(
         base_dir: the project folder.
         settings: the strongest settings source, as ``Framework(settings=...)``
             (e.g. ``{"plugin_errors": "warn"}`` to list broken plugins as failed).
+        label: how ``settings`` is named in messages (``--mode`` from the CLI).
         disable_plugins: entry-point plugin names never to load.
         plugins: more plugins: objects, entry-point names or dotted paths.
 
@@ -86,10 +83,11 @@ def plugin_inventory(
         SpocError: the configuration is invalid, an app is missing or fails to
             import, or a plugin fails under ``plugin_errors = "raise"``.
     """
-    base_dir = Path(base_dir).resolve()
-    config = load_project_config(base_dir, settings)
-    loader = AppLoader(base_dir)
-    loader.check_apps(config.app_names)
+    project = read_plugin_selection(Path(base_dir).resolve(), settings, label=label)
+    loader = AppLoader(project.base_dir)
+    loader.check_apps(project.apps)
     host = PluginHost()
-    groups = register_plugins(host, config, loader, config.app_names, disable_plugins=disable_plugins, plugins=plugins)
-    return PluginInventory(base_dir, config, host, groups)
+    installed = load_installed_plugins(host, project, disable_plugins=disable_plugins, plugins=plugins)
+    apps = loader.import_apps(project.app_names)
+    groups = register_plugins(host, project, installed, apps, plugins=plugins)
+    return PluginInventory(project, host, groups)

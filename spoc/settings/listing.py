@@ -1,20 +1,15 @@
-"""List every value of ``fw.settings`` with where it came from, secrets masked.
-
-For ``spoc settings`` and the debug log only, so a module of its own: a start
-does not pay for the row class (a dataclass costs ~1 ms at import).
-"""
+"""List every value of ``fw.settings`` with where it came from, secrets masked: ``spoc settings`` and the debug log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from spoc.settings.layers import Origin, Path_, flatten
-from spoc.settings.model import SpocSettings
-from spoc.settings.project import ProjectConfig
+from spoc.settings.model import Settings
+from spoc.settings.origins import KeyPath, Origin, flatten
 from spoc.settings.secrets import MASK, is_secret_name, is_secret_value
-from spoc.settings.sources import python_line
+from spoc.settings.sources import ProjectSources
 
 __all__ = ["SettingRow", "setting_rows"]
 
@@ -25,7 +20,7 @@ class SettingRow:
 
     Attributes:
         key: ``spoc.debug``, ``spoc.timing.threshold_ms``, ``env.DATABASE_URL`` or ``DATABASE``.
-        value: the value as JSON would have it; :data:`spoc.secrets.MASK` for a secret.
+        value: the value as JSON would have it; :data:`spoc.settings.secrets.MASK` for a secret.
         source: ``argument``, ``environment``, ``dotenv``, ``mode_file``, ``toml``,
             ``settings_module`` or ``default``.
         location: the file and line (relative to the project) or the variable; empty for a default.
@@ -40,54 +35,47 @@ class SettingRow:
 
 
 def _jsonable(value: Any) -> Any:
-    import json
-
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
         return repr(value)
 
 
-def _raw(table: Mapping[str, Any], path: Path_) -> Any:
-    node: Any = table
-    for part in path:
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _origin(config: ProjectConfig, path: Path_) -> Origin | None:
-    """The origin of a validated value: its own, or that of the whole table a variable gave as JSON."""
-    for length in range(len(path), 0, -1):
-        origin = config.origins.get(path[:length])
-        if origin is not None and (length == len(path) or _raw(config.table, path[:length]) != {}):
-            return origin
-    return None
-
-
-def _row(key: str, path: Path_, value: Any, origin: Origin | None, config: ProjectConfig) -> SettingRow:
+def _row(key: str, path: KeyPath, value: Any, origin: Origin | None, sources: ProjectSources) -> SettingRow:
     secret = is_secret_name(path) or is_secret_value(value) or value == MASK
     return SettingRow(
         key,
         MASK if secret else _jsonable(value),
         origin.source if origin else "default",
-        origin.location(config.base_dir) if origin else "",
+        origin.location(sources.base_dir) if origin else "",
         secret,
     )
 
 
-def setting_rows(settings: SpocSettings, config: ProjectConfig) -> list[SettingRow]:
+def _secret_fields(settings: Any) -> dict[str, Any]:
+    """The model's values, dumped as JSON would have them, with pydantic secrets still recognisable."""
+    dumped: dict[str, Any] = settings.model_dump(mode="json")
+    for name in type(settings).model_fields:
+        if is_secret_value(getattr(settings, name)):
+            dumped[name] = MASK
+    return dumped
+
+
+def setting_rows(settings: Settings, sources: ProjectSources) -> list[SettingRow]:
     """Return every value of ``settings`` with where it came from; secrets are masked."""
     rows: list[SettingRow] = []
-    core = settings.as_dict()
-    sections = {name: section.model_dump(mode="json") for name, section in settings.sections.items()}
-    for path, value in flatten({**core, **sections}).items():
-        rows.append(_row("spoc." + ".".join(path), path, value, _origin(config, path), config))
-    for path, value in flatten(settings.env).items():
-        rows.append(_row("env." + ".".join(path), path, value, config.env_origins.get(path[0]), config))
-    for name, value in config.module_settings.items():
-        path_ = config.settings_path
-        origin = Origin("settings_module", path_, python_line(path_, name), name) if path_ else None
-        rows.append(_row(name, (name,), value, origin, config))
+    values = {
+        **_secret_fields(settings),
+        **{name: _secret_fields(section) for name, section in settings.sections.items()},
+    }
+    for path, value in flatten(values).items():
+        rows.append(_row("spoc." + ".".join(path), path, value, sources.origin_of(path), sources))
+    for name, (value, origin) in sources.mode_env.items():
+        for path, leaf in (flatten({name: value}) if isinstance(value, dict) and value else {(name,): value}).items():
+            rows.append(_row("env." + ".".join(path), path, leaf, origin, sources))
+    for name, value in sources.names().items():
+        in_module = sources.module is not None and name in sources.module.names
+        module = sources.module
+        origin = module.origin(name) if module is not None and in_module else Origin("argument", label=sources.label)
+        rows.append(_row(name, (name,), value, origin, sources))
     return rows

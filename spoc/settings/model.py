@@ -1,221 +1,170 @@
-"""``fw.settings``: the core settings as a frozen, typed object, with the project's other settings.
+"""``spoc.Settings``: SPOC's core settings as a pydantic-settings model, for projects to subclass.
 
-A plain class rather than a pydantic model, so that building a Framework
-imports no pydantic unless a plugin declares a settings section: the core keys
-are validated by :mod:`spoc.core_keys`.
+A project declares its own typed settings by subclassing it as ``Settings`` in
+its settings module (``config/settings.py``); ``fw.settings`` is an instance of
+that class. Every field, SPOC's and the project's, comes from the same sources
+with the same precedence (see :mod:`spoc.settings.sources`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import FrozenInstanceError
-from typing import Any, Literal, TypeVar, overload
+import warnings
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from spoc.errors import did_you_mean
-from spoc.settings.core_keys import CORE_KEYS, check_core
+from spoc.settings.pydantic_sources import project_sources
 
-__all__ = ["SchemaTable", "SpocSettings"]
+__all__ = ["SchemaTable", "Settings"]
 
 T = TypeVar("T")
 
 
-class SchemaTable:
-    """``[spoc.schema]``: the module kinds and their dependencies, used when the code passes no Schema.
+class SchemaTable(BaseModel):
+    """``[spoc.schema]``: the module kinds and their dependencies, used when the code passes no Schema."""
 
-    Frozen like the settings that hold it, and equal by value. A plain class: a
-    dataclass costs ~1 ms when the module is imported, on every start.
-    """
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    __slots__ = ("dependencies", "modules")
-
-    modules: list[str]
-    dependencies: dict[str, list[str]]
-
-    def __init__(self, modules: list[str] | None = None, dependencies: dict[str, list[str]] | None = None) -> None:
-        object.__setattr__(self, "modules", [] if modules is None else modules)
-        object.__setattr__(self, "dependencies", {} if dependencies is None else dependencies)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # copy, deepcopy and pickle rebuild through __init__; __setattr__ refuses to.
-        return (SchemaTable, (self.modules, self.dependencies))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SchemaTable):
-            return NotImplemented
-        return (self.modules, self.dependencies) == (other.modules, other.dependencies)
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and it holds lists: unhashable, as a dict
-
-    def __repr__(self) -> str:
-        return f"SchemaTable(modules={self.modules!r}, dependencies={self.dependencies!r})"
+    modules: list[str] = Field(default_factory=list)
+    dependencies: dict[str, list[str]] = Field(default_factory=dict)
 
 
-def _restore(values: dict[str, Any], context: dict[str, Any]) -> SpocSettings:
-    return SpocSettings(values, **context)
+# A field named `schema` shadows BaseModel.schema(), pydantic's deprecated name for
+# model_json_schema(); the field is what `[spoc.schema]` is called, so it wins.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message='Field name "schema"', category=UserWarning)
 
+    class Settings(BaseSettings):
+        """The validated settings of one framework: ``fw.settings``.
 
-class SpocSettings:
-    """The validated settings of one framework: ``fw.settings``.
-
-    The core keys of ``[spoc]`` are attributes; ``cascade``, ``installed_apps``,
-    ``env`` and ``sections`` are read-only properties; every UPPERCASE name of
-    the settings module is an attribute (``fw.settings.DATABASE``); a plugin's
-    section is ``fw.settings.section("timing")``. Assigning an attribute raises
-    :class:`dataclasses.FrozenInstanceError`: the settings are decided once.
-    """
-
-    __slots__ = (*CORE_KEYS, "_cascade", "_installed_apps", "_uppercase", "_env", "_sections")
-
-    mode: str
-    debug: bool
-    apps: dict[str, list[str]]
-    modes: dict[str, list[str]]
-    schema: SchemaTable
-    plugins: dict[str, list[str]]
-    disable_plugins: list[str]
-    plugin_errors: Literal["raise", "warn"]
-    pause_gc: bool
-
-    def __init__(
-        self,
-        values: Mapping[str, Any] | None = None,
-        *,
-        cascade: Iterable[str] = (),
-        installed_apps: Iterable[str] = (),
-        uppercase: Mapping[str, Any] | None = None,
-        env: Mapping[str, Any] | None = None,
-        sections: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Validate the core ``values`` (missing keys take their defaults) and keep the rest as given.
-
-        Raises:
-            ConfigError: a core value is wrong (each one named).
+        SPOC's core fields are below; a project adds its own in a subclass. The
+        settings module's other UPPERCASE names are attributes too
+        (``fw.settings.SITE_NAME``, Django's habit); a plugin's section is
+        ``fw.settings.section("timing")``. The settings are frozen: change a
+        source (spoc.toml, a ``SPOC_*`` variable, ``Framework(settings=...)``).
         """
-        checked = check_core(values or {})
-        checked["schema"] = SchemaTable(**checked["schema"])
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_cascade", list(cascade))
-        object.__setattr__(self, "_installed_apps", list(installed_apps))
-        object.__setattr__(self, "_uppercase", dict(uppercase or {}))
-        object.__setattr__(self, "_env", dict(env or {}))
-        object.__setattr__(self, "_sections", dict(sections or {}))
 
-    @property
-    def cascade(self) -> list[str]:
-        """The modes whose apps load, strongest first."""
-        return list(self._cascade)
-
-    @property
-    def installed_apps(self) -> list[str]:
-        """The apps in load order."""
-        return list(self._installed_apps)
-
-    @property
-    def env(self) -> dict[str, Any]:
-        """The ``[env]`` table of the per-mode file (``config/.env/<mode>.toml``)."""
-        return dict(self._env)
-
-    @property
-    def sections(self) -> dict[str, Any]:
-        """Every section declared through ``spoc_load_settings``, validated, by name."""
-        return dict(self._sections)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the core values as plain data, ``schema`` as a table: what spoc.toml would hold.
-
-        The lists and tables are copies: changing them changes nothing here.
-        """
-        values = {name: _copied(getattr(self, name)) for name in CORE_KEYS}
-        values["schema"] = {"modules": list(self.schema.modules), "dependencies": _copied(self.schema.dependencies)}
-        return values
-
-    @overload
-    def section(self, name: str) -> Any: ...
-
-    @overload
-    def section(self, name: str, model: type[T]) -> T: ...
-
-    def section(self, name: str, model: type[Any] | None = None) -> Any:
-        """Return the validated section ``name``; with ``model``, checked to be that model (and typed so).
-
-        Raises:
-            KeyError: no plugin or app declared the section.
-            TypeError: the section is not an instance of ``model``.
-        """
-        if name not in self._sections:
-            raise KeyError(
-                f"no settings section {name!r}{did_you_mean(name, self._sections)}; "
-                f"sections: {', '.join(self._sections) or 'none'}. A plugin declares one "
-                "by returning it from spoc_load_settings."
-            )
-        found = self._sections[name]
-        if model is not None and not isinstance(found, model):
-            raise TypeError(
-                f"settings section {name!r} is a {type(found).__name__}, not a {model.__name__}: "
-                "another plugin declared it; ask for the model that plugin returns from spoc_load_settings"
-            )
-        return found
-
-    def __getattr__(self, name: str) -> Any:
-        # Only called when no core key or property has the name.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        uppercase: dict[str, Any] = self._uppercase
-        if name in uppercase:
-            return uppercase[name]
-        raise AttributeError(
-            f"no setting {name!r}{did_you_mean(name, [*uppercase, *CORE_KEYS])}; the settings module's "
-            "UPPERCASE names and the core settings are attributes, sections are section(name)"
+        model_config = SettingsConfigDict(
+            env_prefix="SPOC_",
+            env_nested_delimiter="__",
+            env_ignore_empty=True,
+            env_file_encoding="utf-8-sig",
+            extra="ignore",  # unknown keys are reported by SPOC, with where they are
+            frozen=True,
         )
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(
-            f"cannot set {name!r}: the settings are frozen. Change spoc.toml, a SPOC_* variable "
-            "or Framework(settings=...) instead."
-        )
+        mode: str = "development"
+        debug: bool = False
+        apps: dict[str, list[str]] = Field(default_factory=dict)
+        modes: dict[str, list[str]] = Field(default_factory=dict)
+        schema: SchemaTable = Field(default_factory=SchemaTable)  # type: ignore[assignment]
+        plugins: dict[str, list[str]] = Field(default_factory=dict)
+        disable_plugins: list[str] = Field(default_factory=list)
+        plugin_errors: Literal["raise", "warn"] = "raise"
+        pause_gc: bool = True
 
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete {name!r}: the settings are frozen")
-
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *self._uppercase})
-
-    def _state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        context = {
-            "cascade": self._cascade,
-            "installed_apps": self._installed_apps,
-            "uppercase": self._uppercase,
-            "env": self._env,
-            "sections": self._sections,
+        # What an error says a core value should look like (other fields: their type).
+        EXPECTED: ClassVar[dict[str, str]] = {
+            "mode": 'a string, e.g. mode = "production"',
+            "debug": "true or false",
+            "apps": 'a table of lists of app names, e.g. production = ["blog"]',
+            "apps.*": 'a list of app names, e.g. production = ["blog"]',
+            "modes": 'a table of mode cascades, e.g. test = ["test", "production"]',
+            "modes.*": 'a list of modes, strongest first, e.g. test = ["test", "production"]',
+            "schema": "a table with modules = [...] and [spoc.schema.dependencies]",
+            "plugins": 'a table of lists of dotted paths, e.g. middleware = ["pkg.mod"]',
+            "plugins.*": 'a list of dotted paths, e.g. middleware = ["pkg.mod"]',
+            "disable_plugins": 'a list of plugin names, e.g. ["timing"]',
+            "disable_plugins.*": "a plugin name (a string)",
+            "plugin_errors": '"raise" or "warn"',
+            "pause_gc": "true or false",
         }
-        return self.as_dict(), context
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SpocSettings) or type(other) is not type(self):
-            return NotImplemented
-        return self._state() == other._state()
+        _cascade: list[str] = PrivateAttr(default_factory=list)
+        _installed_apps: list[str] = PrivateAttr(default_factory=list)
+        _uppercase: dict[str, Any] = PrivateAttr(default_factory=dict)
+        _env: dict[str, Any] = PrivateAttr(default_factory=dict)
+        _sections: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and it holds lists: unhashable, as a dict
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            """Read, strongest first: init arguments, ``SPOC_*`` variables, ``.env``, then SPOC's files.
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # copy, deepcopy and pickle rebuild through __init__; __setattr__ refuses to.
-        return (_restore, self._state())
+            A subclass may override this to add sources of its own (a secrets
+            manager, say) and call ``super()`` for SPOC's.
+            """
+            return (init_settings, env_settings, dotenv_settings, *project_sources(settings_cls))
 
-    def __repr__(self) -> str:
-        return f"SpocSettings(mode={self.mode!r}, apps={self.installed_apps!r}, sections={list(self.sections)!r})"
+        @property
+        def cascade(self) -> list[str]:
+            """The modes whose apps load, strongest first."""
+            return list(self._cascade)
 
+        @property
+        def installed_apps(self) -> list[str]:
+            """The apps in load order."""
+            return list(self._installed_apps)
 
-def _copied(value: Any) -> Any:
-    """Copy nested lists and tables (the core values hold nothing else)."""
-    if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copied(item) for item in value]
-    return value
+        @property
+        def env(self) -> dict[str, Any]:
+            """The ``[env]`` table of the per-mode file (``config/.env/<mode>.toml``)."""
+            return dict(self._env)
+
+        @property
+        def sections(self) -> dict[str, Any]:
+            """Every section declared through ``spoc_load_settings``, validated, by name."""
+            return dict(self._sections)
+
+        @overload
+        def section(self, name: str) -> Any: ...
+
+        @overload
+        def section(self, name: str, model: type[T]) -> T: ...
+
+        def section(self, name: str, model: type[Any] | None = None) -> Any:
+            """Return the validated section ``name``; with ``model``, checked to be that model (and typed so).
+
+            Raises:
+                KeyError: no plugin or app declared the section.
+                TypeError: the section is not an instance of ``model``.
+            """
+            sections = self._sections
+            if name not in sections:
+                raise KeyError(
+                    f"no settings section {name!r}{did_you_mean(name, sections)}; "
+                    f"sections: {', '.join(sections) or 'none'}. A plugin declares one "
+                    "by returning it from spoc_load_settings."
+                )
+            found = sections[name]
+            if model is not None and not isinstance(found, model):
+                raise TypeError(
+                    f"settings section {name!r} is a {type(found).__name__}, not a {model.__name__}: "
+                    "another plugin declared it; ask for the model that plugin returns from spoc_load_settings"
+                )
+            return found
+
+        if not TYPE_CHECKING:  # type checkers see the declared fields only
+
+            def __getattr__(self, name: str) -> Any:
+                if name.startswith("_"):
+                    return super().__getattr__(name)
+                uppercase = (self.__pydantic_private__ or {}).get("_uppercase") or {}
+                if name in uppercase:
+                    return uppercase[name]
+                known = [*uppercase, *type(self).model_fields]
+                raise AttributeError(
+                    f"no setting {name!r}{did_you_mean(name, known)}; the settings module's UPPERCASE names "
+                    "and the settings fields are attributes, sections are section(name)"
+                )
+
+        def __dir__(self) -> list[str]:
+            return sorted({*super().__dir__(), *self._uppercase})

@@ -1,398 +1,172 @@
-"""Decide a project's configuration from all its sources, strongest first.
+"""What a project's configuration decides before anything is imported: the mode, the apps, the Schema, the plugins.
 
-Sources: ``Framework(settings=...)``, ``SPOC_*`` variables, the ``.env`` file,
-the per-mode file (``config/.env/<mode>.toml``), ``spoc.toml`` (``config/``
-wins), the settings module, defaults. This module merges them, picks the mode
-and the apps, and validates the core keys; every problem found is reported
-together, each with the file and line or the variable to fix.
+A ``Framework`` takes it from its validated settings (:meth:`Project.from_settings`).
+The inspection commands that show only registration (``plugins``, ``hooks``)
+read it with :func:`read_plugin_selection`, which needs no pydantic: it reads the
+same sources and picks the apps with the same functions, and hands over to the
+full validation whenever a value is not plain, so both always agree.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import FrozenInstanceError
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from spoc.errors import did_you_mean
-from spoc.settings.core_keys import CORE_KEYS, validate_core
-from spoc.settings.layers import (
-    CONTROL_VARIABLES,
-    ENV_PREFIX,
-    STRING_SOURCES,
-    Layer,
-    Origin,
-    Path_,
-    Problem,
-    merge,
-    origin_for,
-    raise_problems,
-    unflatten,
-)
-from spoc.settings.model import SpocSettings
-from spoc.settings.sources import (
-    argument_layer,
-    dotenv_layer,
-    environment_layer,
-    find_mode_files,
-    find_settings_module,
-    find_toml_files,
-    load_settings_module,
-    mode_file_layer,
-    module_layer,
-    python_line,
-    read_toml,
-    toml_layer,
-)
+from spoc.settings.modes import ListedApp, known_modes, select_apps
+from spoc.settings.sources import ProjectSources
 
-__all__ = ["BUILTIN_MODES", "ProjectConfig", "find_settings_module", "find_toml_files", "load_project_config"]
+if TYPE_CHECKING:
+    from spoc.settings.model import Settings
 
-BUILTIN_MODES: Final[dict[str, list[str]]] = {
-    "development": ["development", "staging", "production"],
-    "staging": ["staging", "production"],
-    "production": ["production"],
-}
-DEFAULT_MODE: Final = "development"
-MODE_VARIABLE: Final = "SPOC_MODE"
-# ProjectConfig's fields in their constructor order (for equality, copies and its repr).
-_CONFIG_FIELDS: Final = (
-    "base_dir",
-    "mode",
-    "cascade",
-    "apps",
-    "table",
-    "module_settings",
-    "toml_files",
-    "settings_path",
-    "origins",
-    "env",
-    "env_origins",
-    "mode_files",
-    "dotenv_path",
-    "core",
-)
+__all__ = ["Project", "read_plugin_selection"]
+
+# The keys that choose apps and plugins: what the quick read must read exactly.
+_SELECTION_KEYS: Final = ("mode", "apps", "modes", "plugins", "disable_plugins", "plugin_errors")
 
 
-class ProjectConfig:
-    """The merged, checked configuration of one project: ``fw.config``, read-only and equal by value.
-
-    A plain class: a dataclass costs ~1 ms when the module is imported, on every start.
+@dataclass(frozen=True)
+class Project:
+    """The decisions of a project's configuration that construction acts on.
 
     Attributes:
         base_dir: the project folder.
-        mode: the selected mode.
-        cascade: the modes whose apps load, strongest first.
-        apps: the apps to load in order, each with where it was listed.
-        table: the merged ``[spoc]`` table (plugin sections included), core keys validated.
-        module_settings: the UPPERCASE names of the settings module.
-        toml_files: the spoc.toml files read, weakest first.
-        settings_path: the settings module read, if any.
-        origins: where each value of ``table`` was set, by its path below ``[spoc]``.
-        env: the ``[env]`` table of the per-mode files, and ``env_origins`` where each was set.
-        mode_files: the per-mode files read, weakest first.
-        dotenv_path: the ``.env`` file read, if any.
-        core: the validated core settings (a ``SpocSettings`` without apps, sections or names).
+        mode: the selected mode; ``cascade`` its modes, strongest first.
+        apps: the apps to load, in load order, each with where it is listed.
+        schema: ``[spoc.schema]``: ``{"modules": [...], "dependencies": {...}}``.
+        plugin_groups: ``[spoc.plugins]`` and the settings module's ``PLUGINS``, merged.
+        disable_plugins: entry-point plugins never to load.
+        plugin_errors: ``raise`` or ``warn``: what a broken installed plugin does.
+        sources: what was read, for origins in messages.
     """
-
-    __slots__ = (
-        "apps",
-        "base_dir",
-        "cascade",
-        "core",
-        "dotenv_path",
-        "env",
-        "env_origins",
-        "mode",
-        "mode_files",
-        "module_settings",
-        "origins",
-        "settings_path",
-        "table",
-        "toml_files",
-    )
 
     base_dir: Path
     mode: str
     cascade: list[str]
-    apps: list[tuple[str, str]]
-    table: dict[str, Any]
-    module_settings: dict[str, Any]
-    toml_files: list[Path]
-    settings_path: Path | None
-    origins: dict[Path_, Origin]
-    env: dict[str, Any]
-    env_origins: dict[str, Origin]
-    mode_files: list[Path]
-    dotenv_path: Path | None
-    core: SpocSettings
-
-    def __init__(  # noqa: PLR0917 - positional, as the dataclass it replaces took its fields
-        self,
-        base_dir: Path,
-        mode: str,
-        cascade: list[str],
-        apps: list[tuple[str, str]],
-        table: dict[str, Any],
-        module_settings: dict[str, Any] | None = None,
-        toml_files: list[Path] | None = None,
-        settings_path: Path | None = None,
-        origins: dict[Path_, Origin] | None = None,
-        env: dict[str, Any] | None = None,
-        env_origins: dict[str, Origin] | None = None,
-        mode_files: list[Path] | None = None,
-        dotenv_path: Path | None = None,
-        core: SpocSettings | None = None,
-    ) -> None:
-        values = (
-            base_dir,
-            mode,
-            cascade,
-            apps,
-            table,
-            {} if module_settings is None else module_settings,
-            [] if toml_files is None else toml_files,
-            settings_path,
-            {} if origins is None else origins,
-            {} if env is None else env,
-            {} if env_origins is None else env_origins,
-            [] if mode_files is None else mode_files,
-            dotenv_path,
-            SpocSettings() if core is None else core,
-        )
-        for name, value in zip(_CONFIG_FIELDS, values, strict=True):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}: the configuration is read-only")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}: the configuration is read-only")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in _CONFIG_FIELDS)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # copy, deepcopy and pickle rebuild through __init__; __setattr__ refuses to.
-        return (ProjectConfig, self._values())
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ProjectConfig):
-            return NotImplemented
-        return self._values() == other._values()
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, and it holds lists: unhashable, as a dict
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in zip(_CONFIG_FIELDS, self._values(), strict=True))
-        return f"ProjectConfig({shown})"
-
-    def origin_of(self, path: Path_) -> Origin | None:
-        """Return where the value at ``path`` (below ``[spoc]``) was set, or ``None`` for a default."""
-        return origin_for(self.origins, path)
-
-    def file_of(self, key: str) -> Path | None:
-        """Return the file that set ``[spoc]`` key ``key`` (the one in force), if a file did."""
-        origin = self.origin_of((key,))
-        return origin.path if origin is not None else None
+    apps: list[ListedApp]
+    schema: dict[str, Any]
+    plugin_groups: dict[str, list[str]]
+    disable_plugins: list[str]
+    plugin_errors: str
+    sources: ProjectSources = field(repr=False, compare=False)
 
     @property
     def app_names(self) -> list[str]:
         """The app names in load order."""
-        return [app for app, _ in self.apps]
+        return [app.name for app in self.apps]
 
-    @property
-    def module_plugins(self) -> dict[str, list[str]]:
-        """The settings module's ``PLUGINS`` groups (checked when loading)."""
-        value = self.module_settings.get("PLUGINS", {})
-        return {group: list(uris) for group, uris in value.items()}
+    def schema_origin(self) -> str:
+        """Say where ``[spoc.schema.dependencies]`` was declared, for a cycle error."""
+        origin = self.sources.origin_of(("schema",))
+        return f"[spoc.schema.dependencies] of {origin.path if origin is not None and origin.path else origin}"
 
-    @property
-    def sections(self) -> dict[str, dict[str, Any]]:
-        """The ``[spoc.<section>]`` tables that belong to plugins or apps, merged from every source."""
-        return {key: value for key, value in self.table.items() if key not in CORE_KEYS and isinstance(value, dict)}
-
-    def section_origins(self, name: str) -> dict[Path_, Origin]:
-        """Return the origins of section ``name``'s values, by their path inside the section."""
-        return {path[1:]: origin for path, origin in self.origins.items() if path[0] == name and len(path) > 1}
-
-
-def _is_str_list(value: Any) -> bool:
-    # Tuples are welcome from the settings module; TOML only makes lists.
-    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
-
-
-def _unknown_key(path: Path_, origin: Origin) -> Problem:
-    if origin.variable and origin.source in STRING_SOURCES:
-        variables = [f"{ENV_PREFIX}{key.upper()}" for key in CORE_KEYS]
-        return Problem(
-            f"unknown setting {origin.variable}{did_you_mean(origin.variable, variables)}; SPOC reads "
-            f"{', '.join(variables)}, SPOC_<SECTION>__<KEY> for a plugin's section, and the control variables "
-            f"{', '.join(sorted(CONTROL_VARIABLES))}. Unset it or correct its name.",
-            origin,
-            origin.variable,
-        )
-    return Problem(
-        f"unknown key 'spoc.{path[0]}'{did_you_mean(path[0], CORE_KEYS)}; valid keys: {', '.join(CORE_KEYS)}",
-        origin,
-        f"spoc.{path[0]}",
-    )
-
-
-def _mode_source(origin: Origin | None) -> str:
-    if origin is None:
-        return "the default"
-    return {
-        "argument": "Framework(settings={'mode': ...})",
-        "environment": f"the environment variable {MODE_VARIABLE}",
-        "settings_module": "MODE",
-        "dotenv": MODE_VARIABLE,
-    }.get(origin.source, "spoc.mode")
-
-
-def _check_modes(
-    table: Mapping[str, Any], origins: Mapping[Path_, Origin], problems: list[Problem]
-) -> tuple[str, list[str]]:
-    """Check the mode and the modes that ``[spoc.apps]`` names; return the mode and its cascade.
-
-    ``table`` holds the validated core values, or the merged ones when some are wrong.
-    """
-    declared = table.get("modes", {})
-    modes = dict(BUILTIN_MODES)
-    if isinstance(declared, dict):
-        modes.update({name: list(cascade) for name, cascade in declared.items() if _is_str_list(cascade)})
-    mode = table.get("mode", DEFAULT_MODE)
-    if isinstance(mode, str) and mode not in modes:
-        origin = origins.get(("mode",))
-        problems.append(
-            Problem(
-                f"unknown mode {mode!r} (from {_mode_source(origin)}){did_you_mean(mode, modes)}; "
-                f"valid modes: {', '.join(modes)}. Declare others under [spoc.modes].",
-                origin if origin is not None and origin.path is not None else None,
-                "spoc.mode",
-            )
-        )
-    per_mode = table.get("apps", {})
-    for listed in per_mode if isinstance(per_mode, dict) else ():
-        if listed not in modes:
-            problems.append(
-                Problem(
-                    f"[spoc.apps] lists apps for unknown mode {listed!r}{did_you_mean(listed, modes)}; "
-                    f"valid modes: {', '.join(modes)}",
-                    origin_for(origins, ("apps", listed)),
-                    f"spoc.apps.{listed}",
-                )
-            )
-    if not isinstance(mode, str) or mode not in modes:
-        return DEFAULT_MODE, []
-    return mode, list(modes[mode])
-
-
-def _module_problems(module_settings: Mapping[str, Any], path: Path | None, problems: list[Problem]) -> None:
-    def origin(name: str) -> Origin | None:
-        return Origin("settings_module", path, python_line(path, name), name) if path else None
-
-    if not _is_str_list(module_settings.get("INSTALLED_APPS", [])):
-        problems.append(
-            Problem(
-                f"INSTALLED_APPS = {module_settings['INSTALLED_APPS']!r} is invalid: expected a list of app names",
-                origin("INSTALLED_APPS"),
-                "INSTALLED_APPS",
-            )
-        )
-    plugins = module_settings.get("PLUGINS", {})
-    if not isinstance(plugins, dict) or not all(_is_str_list(uris) for uris in plugins.values()):
-        problems.append(
-            Problem(
-                f"PLUGINS = {plugins!r} is invalid: expected a dict of lists of dotted paths, "
-                'e.g. PLUGINS = {"middleware": ["myproject.middleware"]}',
-                origin("PLUGINS"),
-                "PLUGINS",
-            )
+    @classmethod
+    def from_settings(cls, settings: Settings, sources: ProjectSources) -> Project:
+        """Take the decisions from validated settings."""
+        installed = list(sources.names().get("INSTALLED_APPS", []))
+        installed_origin = sources.module.origin("INSTALLED_APPS") if sources.module is not None else None
+        cascade = settings.cascade
+        return cls(
+            base_dir=sources.base_dir,
+            mode=settings.mode,
+            cascade=cascade,
+            apps=select_apps(installed, installed_origin, settings.apps, cascade, sources.origin_of),
+            schema=settings.schema.model_dump(),
+            plugin_groups=_merge_groups(settings.plugins, sources.names().get("PLUGINS", {})),
+            disable_plugins=list(settings.disable_plugins),
+            plugin_errors=settings.plugin_errors,
+            sources=sources,
         )
 
 
-def _toml_layers(toml_files: list[Path], problems: list[Problem]) -> list[Layer]:
-    layers = []
-    for path in toml_files:
-        spoc_table = read_toml(path).get("spoc", {})
-        if not isinstance(spoc_table, dict):
-            problems.append(
-                Problem(f"'spoc' must be a table ([spoc]), got {spoc_table!r}", Origin("toml", path), "spoc")
-            )
-            continue
-        layers.append(toml_layer(path, spoc_table, "toml"))
-    return layers
+def _merge_groups(*sources: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """Merge plugin groups, the first source's first, without duplicates."""
+    merged: dict[str, list[str]] = {}
+    for source in sources:
+        for group, uris in source.items():
+            target = merged.setdefault(group, [])
+            target.extend(uri for uri in uris if uri not in target)
+    return merged
 
 
-def load_project_config(
-    base_dir: Path, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> ProjectConfig:
-    """Read, merge and check the configuration of ``base_dir``; nothing is written, the environment is only read.
+def _merged(sources: ProjectSources, key: str) -> Any:
+    """Return the value in force of a top-level key: tables merged across sources, the strongest on top."""
+    found: list[Any] = [source.table[key] for source in sources.tables() if key in source.table]
+    if not found or not all(isinstance(value, dict) for value in found):
+        return found[0] if found else None
+    merged: dict[str, Any] = {}
+    for value in reversed(found):
+        merged.update(value)
+    return merged
 
-    Args:
-        base_dir: the project folder.
-        overrides: the strongest source, ``Framework(settings=...)``; its UPPERCASE
-            keys replace names of the settings module.
-        environ: the variables to read; ``os.environ`` by default.
+
+def _plain(value: Any, shape: str) -> bool:
+    def names(items: Any) -> bool:
+        return isinstance(items, (list, tuple)) and all(isinstance(item, str) for item in items)
+
+    if shape == "names":
+        return names(value)
+    if shape == "table":
+        return isinstance(value, dict) and all(isinstance(key, str) and names(item) for key, item in value.items())
+    return isinstance(value, str)
+
+
+_SHAPES: Final = {"mode": "str", "apps": "table", "modes": "table", "plugins": "table", "disable_plugins": "names"}
+
+
+def read_plugin_selection(
+    base_dir: Path, overrides: Mapping[str, Any] | None = None, *, label: str = "Framework(settings=...)"
+) -> Project:
+    """Read what chooses a project's apps and plugins, importing pydantic only when a value needs it.
+
+    A value from a variable (JSON, nested names), a value that is not plain, or
+    a mode no cascade declares: then the settings are validated in full, which
+    reads them exactly as a ``Framework`` does, or raises the error it would.
 
     Raises:
-        ConfigError: listing every problem found, each with its file and line or variable.
+        ConfigError: what ``Framework(base_dir)`` would raise for these keys.
     """
-    overrides = dict(overrides or {})
-    problems: list[Problem] = []
+    sources = ProjectSources.read(base_dir, overrides, label=label)
+    quick = _quick(sources)
+    if quick is not None:
+        return quick
+    from spoc.settings.loading import load_settings
 
-    settings_path = find_settings_module(base_dir)
-    module_settings = load_settings_module(settings_path) if settings_path else {}
-    module_settings.update({key: value for key, value in overrides.items() if key.isupper()})
-    toml_files = find_toml_files(base_dir)
-    weak = [module_layer(settings_path, module_settings), *_toml_layers(toml_files, problems)]
-    dotenv_path = base_dir / ".env" if (base_dir / ".env").is_file() else None
-    strong = [dotenv_layer(dotenv_path, problems)] if dotenv_path else []
-    strong += [environment_layer(os.environ if environ is None else environ, problems), argument_layer(overrides)]
+    return Project.from_settings(load_settings(sources), sources)
 
-    # The mode picks the per-mode file, so it comes from every other source.
-    mode = merge([*weak, *strong]).values.get(("mode",), DEFAULT_MODE)
-    mode_files = find_mode_files(base_dir, mode) if isinstance(mode, str) else []
-    mode_layers = [mode_file_layer(path, problems) for path in mode_files]
-    merged = merge([*weak, *(spoc for spoc, _ in mode_layers), *strong])
-    env = merge([env for _, env in mode_layers])
 
-    core_leaves: dict[Path_, Any] = {}
-    for path, value in merged.values.items():
-        if path[0] in CORE_KEYS:
-            core_leaves[path] = value
-        elif len(path) == 1 and not isinstance(value, dict):
-            problems.append(_unknown_key(path, merged.origins[path]))
-    values = validate_core(core_leaves, merged.origins, problems)
-    _module_problems(module_settings, settings_path, problems)
-    # Validated values hold the JSON tables that variables give ({"qa": [...]} for SPOC_MODES).
-    mode, cascade = _check_modes(unflatten(merged.values) if values is None else values, merged.origins, problems)
-    raise_problems(problems)
-    core = SpocSettings(values)  # values is None only with problems, raised above
-
-    # The cascade is written strongest first; apps load base first (production's,
-    # then staging's, then development's), as Django projects append debug apps.
-    apps: dict[str, str] = {app: "INSTALLED_APPS" for app in module_settings.get("INSTALLED_APPS", [])}
-    for cascade_mode in reversed(cascade):
-        for app in core.apps.get(cascade_mode, []):
-            apps.setdefault(app, f"apps.{cascade_mode}")
-    table = unflatten(merged.values)
-    validated = core.as_dict()
-    table.update({key: validated[key] for key in table if key in CORE_KEYS})
-    return ProjectConfig(
-        base_dir=base_dir,
+def _quick(sources: ProjectSources) -> Project | None:
+    if sources.problems:
+        return None
+    variables = [*sources.environment().table, *sources.dotenv_variables().table]
+    if any(key in _SELECTION_KEYS and key != "mode" for key in variables):
+        return None  # pydantic-settings reads variables (JSON, nesting): let it
+    values = {key: _merged(sources, key) for key in _SHAPES}
+    names = sources.names()
+    plugin_errors = _merged(sources, "plugin_errors")
+    installed = names.get("INSTALLED_APPS", [])
+    if (
+        any(value is not None and not _plain(value, _SHAPES[key]) for key, value in values.items())
+        or plugin_errors not in (None, "raise", "warn")
+        or not _plain(installed, "names")
+        or not _plain(names.get("PLUGINS", {}), "table")
+    ):
+        return None
+    modes = known_modes(values["modes"] or {})
+    mode = values["mode"] or "development"
+    if mode not in modes or any(listed not in modes for listed in values["apps"] or {}):
+        return None
+    schema = _merged(sources, "schema")
+    installed_origin = sources.module.origin("INSTALLED_APPS") if sources.module is not None else None
+    return Project(
+        base_dir=sources.base_dir,
         mode=mode,
-        cascade=cascade,
-        apps=list(apps.items()),
-        table=table,
-        module_settings=module_settings,
-        toml_files=toml_files,
-        settings_path=settings_path,
-        origins=dict(merged.origins),
-        env={path[0]: value for path, value in env.values.items()},
-        env_origins={path[0]: origin for path, origin in env.origins.items()},
-        mode_files=mode_files,
-        dotenv_path=dotenv_path,
-        core=core,
+        cascade=modes[mode],
+        apps=select_apps(list(installed), installed_origin, values["apps"] or {}, modes[mode], sources.origin_of),
+        schema=schema if isinstance(schema, dict) else {},
+        plugin_groups=_merge_groups(values["plugins"] or {}, names.get("PLUGINS", {})),
+        disable_plugins=list(values["disable_plugins"] or []),
+        plugin_errors=plugin_errors or "raise",
+        sources=sources,
     )

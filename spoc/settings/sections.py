@@ -1,10 +1,8 @@
-"""Build ``fw.settings``: the core settings plus the sections plugins and apps declare.
+"""The settings sections plugins and apps declare: ``spoc_load_settings`` returns ``{"timing": TimingSettings}``.
 
-A plugin returns ``{"timing": TimingSettings}`` from ``spoc_load_settings``;
-the section is filled from ``[spoc.timing]`` of every file and from
-``SPOC_TIMING__*`` variables, and validated by the plugin's pydantic model
-(pydantic is imported only then). :mod:`spoc.settings_listing` lists every
-value with its source, for the ``settings`` command and the debug log.
+A section is filled from ``[spoc.timing]`` of every file, ``SPOC_TIMING__*``
+variables and ``Framework(settings={"timing": {...}})``, by the same sources
+and precedence as the core settings, and validated by the plugin's model.
 """
 
 from __future__ import annotations
@@ -14,49 +12,69 @@ import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
+
 from spoc.errors import ConfigError, SpocWarning, did_you_mean
-from spoc.settings.core_keys import CORE_KEYS
-from spoc.settings.layers import Problem, flatten, raise_problems
-from spoc.settings.model import SpocSettings
-from spoc.settings.project import ProjectConfig
+from spoc.settings.messages import problems_of_settings_error, problems_of_validation_error
+from spoc.settings.model import Settings
+from spoc.settings.origins import ConfigProblem, raise_problems
+from spoc.settings.pydantic_sources import project_sources, reading
+from spoc.settings.sources import ProjectSources
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
     from spoc.plugins.host import PluginHost
 
-__all__ = ["build_settings", "load_sections"]
+__all__ = ["load_sections"]
 
 logger = logging.getLogger("spoc.settings")
 
-
-def build_settings(config: ProjectConfig, sections: Mapping[str, Any] | None = None) -> SpocSettings:
-    """Return ``fw.settings``: the validated core of ``config``, with its sections once they are known."""
-    settings = SpocSettings(
-        config.core.as_dict(),
-        cascade=config.cascade,
-        installed_apps=config.app_names,
-        uppercase=config.module_settings,
-        env=config.env,
-        sections=sections,
-    )
-    if sections is not None and logger.isEnabledFor(logging.DEBUG):
-        import json  # only for the debug log: json costs milliseconds to import
-
-        from spoc.settings.listing import setting_rows
-
-        for row in setting_rows(settings, config):
-            logger.debug("setting %s = %s (%s)", row.key, json.dumps(row.value), row.location or row.source)
-    return settings
+_RETURN = (
+    "return a dict of section names to pydantic model classes (or classes with model_validate), "
+    'e.g. {"timing": TimingSettings}'
+)
 
 
-def _declared(host: PluginHost, framework: Framework, problems: list[Problem]) -> dict[str, tuple[type[Any], str]]:
+class _SectionSettings(BaseSettings):
+    """Reads one section with the sources and precedence of ``spoc.Settings``."""
+
+    model_config = Settings.model_config
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, *project_sources(settings_cls))
+
+
+def _only_given_values(
+    cls: type[BaseSettings], /, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource, **_: Any
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    return (init_settings,)
+
+
+def _without_own_sources(model: type[BaseModel]) -> type[BaseModel]:
+    """Keep a section that is itself a ``BaseSettings`` from reading the environment a second time, unprefixed."""
+    if not issubclass(model, BaseSettings):
+        return model
+    namespace = {"__module__": model.__module__, "settings_customise_sources": classmethod(_only_given_values)}
+    return type(model.__name__, (model,), namespace)
+
+
+def _declared(host: PluginHost, framework: Framework, problems: list[ConfigProblem]) -> dict[str, tuple[Any, str]]:
     """Ask every plugin for its sections: ``{name: (model, owner)}``."""
-    found: dict[str, tuple[type[Any], str]] = {}
+    found: dict[str, tuple[Any, str]] = {}
     for impl in host.ordered_impls("spoc_load_settings"):
         owner = host.describe_impl(impl)
         declared = host.call_one("spoc_load_settings", impl, framework=framework) or {}
         if not isinstance(declared, Mapping):
-            problems.append(Problem(f"spoc_load_settings of {owner} returned {declared!r}; {_RETURN}"))
+            problems.append(ConfigProblem(f"spoc_load_settings of {owner} returned {declared!r}; {_RETURN}"))
             continue
         for name, model in declared.items():
             if name in found:
@@ -65,13 +83,20 @@ def _declared(host: PluginHost, framework: Framework, problems: list[Problem]) -
                     "Disable one of the plugins or rename a section.",
                     key=f"spoc.{name}",
                 )
-            if not isinstance(model, type) or not callable(getattr(model, "model_validate", None)):
-                problems.append(Problem(f"spoc_load_settings of {owner} gave section {name!r} {model!r}; {_RETURN}"))
-            elif not isinstance(name, str) or not name.isidentifier() or name in CORE_KEYS or not name.islower():
+            if not isinstance(model, type) or not issubclass(model, BaseModel):
                 problems.append(
-                    Problem(
-                        f"spoc_load_settings of {owner} declares a section named {name!r}: a section name is "
-                        f"a lowercase identifier other than the core keys ({', '.join(CORE_KEYS)})"
+                    ConfigProblem(f"spoc_load_settings of {owner} gave section {name!r} {model!r}; {_RETURN}")
+                )
+            elif (
+                not isinstance(name, str)
+                or not name.isidentifier()
+                or name in type(framework.settings).model_fields
+                or not name.islower()
+            ):
+                problems.append(
+                    ConfigProblem(
+                        f"spoc_load_settings of {owner} declares a section named {name!r}: a section name is a "
+                        f"lowercase identifier other than the settings fields ({', '.join(Settings.model_fields)})"
                     )
                 )
             else:
@@ -79,43 +104,45 @@ def _declared(host: PluginHost, framework: Framework, problems: list[Problem]) -
     return found
 
 
-_RETURN = (
-    "return a dict of section names to pydantic model classes (or classes with model_validate), "
-    'e.g. {"timing": TimingSettings}'
-)
-
-
-def load_sections(host: PluginHost, framework: Framework, config: ProjectConfig) -> dict[str, Any]:
+def load_sections(
+    host: PluginHost, framework: Framework, sources: ProjectSources, settings: Settings
+) -> dict[str, Any]:
     """Ask every plugin for its settings sections and validate them from every source.
 
     Raises:
         ConfigError: two plugins claim one section, or sections are invalid (all problems together).
     """
-    problems: list[Problem] = []
+    problems: list[ConfigProblem] = []
     declared = _declared(host, framework, problems)
     sections: dict[str, Any] = {}
-    if declared:
-        # Here only: a project whose plugins declare no section never imports pydantic.
-        from spoc.settings.pydantic_sections import validate_section
+    dotenv = sources.dotenv.path if sources.dotenv is not None else None
     for name, (model, owner) in declared.items():
-        leaves = flatten(config.sections.get(name, {}))
+        reader = create_model(  # type: ignore[call-overload]
+            f"{model.__name__}Section",
+            __base__=_SectionSettings,
+            **{name: (_without_own_sources(model), Field(default_factory=dict, validate_default=True))},
+        )
+        init = {name: sources.overrides[name]} if name in sources.overrides else {}
         try:
-            section = validate_section(model, leaves, config.section_origins(name), problems, prefix=(name,))
+            with reading(sources):
+                sections[name] = getattr(reader(_env_file=dotenv, **init), name)
+        except ValidationError as exc:
+            # Not chained: pydantic's own message would print the values, secrets included.
+            problems += problems_of_validation_error(reader, exc, sources.origin_of)
+        except SettingsError as exc:
+            problems += problems_of_settings_error(reader, exc, sources.origin_of, lambda path: None)
         except Exception as exc:  # noqa: BLE001 - a bug in the plugin's own validators, reported with the rest
             problems.append(
-                Problem(
+                ConfigProblem(
                     f"validating [spoc.{name}] with {model.__name__} of {owner} raised "
                     f"{type(exc).__name__}: {exc}. Fix the model's validators."
                 )
             )
-            continue
-        if section is not None:
-            sections[name] = section
     raise_problems(problems)
-    for name in config.sections:
+    for name, origin in sources.section_tables(type(settings).model_fields):
         if name not in declared:
             warnings.warn(
-                f"[spoc.{name}] in {config.origin_of((name,))} is not claimed by any loaded plugin or app and is "
+                f"[spoc.{name}] in {origin} is not claimed by any loaded plugin or app and is "
                 f"ignored{did_you_mean(name, declared)}; is its plugin installed and not blocked?",
                 SpocWarning,
                 stacklevel=3,

@@ -1,311 +1,361 @@
-"""Read each configuration source of a project into a :class:`~spoc.layers.Layer`.
+"""Every configuration source of one project, read once, in precedence order, with where each value is.
 
-spoc.toml, the per-mode files, the ``.env`` file, the ``SPOC_*`` variables,
-``Framework(settings=...)`` and the settings module. Reading is all this module
-does: files are only read, and the environment is only looked at.
+Strongest first: ``Framework(settings=...)``, ``SPOC_*`` variables, the ``.env``
+file, the per-mode files (``config/.env/<mode>.toml``, ``default.toml`` as
+fallback), spoc.toml (``config/`` wins over the root), the settings module's
+UPPERCASE names, the defaults. pydantic-settings merges and validates them
+(:mod:`spoc.settings.pydantic_sources`); this module only reads, so that the
+commands that need no settings can read the plugin selection without pydantic,
+and so that every problem can name the file and line or the variable to fix.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import re
-import sys
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Final
 
-from spoc.errors import ConfigError
-from spoc.settings.core_keys import CORE_KEYS
-from spoc.settings.layers import CONTROL_VARIABLES, ENV_PREFIX, Layer, Origin, Path_, Problem, flatten, overlaps
+from spoc.errors import did_you_mean
+from spoc.settings.files import (
+    DotenvFile,
+    SettingsModule,
+    TomlFile,
+    find_dotenv,
+    find_mode_files,
+    find_settings_module,
+    find_toml_files,
+)
+from spoc.settings.modes import DEFAULT_MODE
+from spoc.settings.origins import ENV_PREFIX, ConfigProblem, KeyPath, Origin, flatten, origin_for
 
-__all__ = [
-    "argument_layer",
-    "dotenv_layer",
-    "environment_layer",
-    "find_mode_files",
-    "find_settings_module",
-    "find_toml_files",
-    "load_settings_module",
-    "mode_file_layer",
-    "module_layer",
-    "python_line",
-    "read_dotenv",
-    "read_toml",
-    "toml_layer",
-    "toml_lines",
-]
+__all__ = ["CONTROL_VARIABLES", "MODULE_ONLY_NAMES", "NESTED", "Overrides", "ProjectSources", "SourceTable"]
 
-# Core fields the settings module may set by their UPPERCASE name (PLUGINS and
-# INSTALLED_APPS have their own meaning: they add to the others).
-MODULE_FIELDS: Final = tuple(key for key in CORE_KEYS if key != "plugins")
-_SETTINGS_DIRS: Final = ("config", "conf", ".")
-_SETTINGS_NAMES: Final = ("settings", "config", "configuration")
-_MODE_DIRS: Final = (".env", "config/.env")
+# Read directly where they act (plugin discovery, tracing): never settings fields.
+CONTROL_VARIABLES: Final = frozenset({"SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS"})
+NESTED: Final = "__"
+# Names of the settings module with a meaning of their own: they add to the other sources.
+MODULE_ONLY_NAMES: Final = ("INSTALLED_APPS", "PLUGINS")
 
 
-# -- files ------------------------------------------------------------------------------
+class Overrides(dict[str, Any]):
+    """``Framework(settings=...)`` values that say how messages name them: ``--mode`` for the CLI's option."""
+
+    def __init__(self, values: Mapping[str, Any], label: str) -> None:
+        super().__init__(values)
+        self.label = label
 
 
-def find_toml_files(base_dir: Path) -> list[Path]:
-    """Return the spoc.toml files of a project, weakest first (``config/`` wins)."""
-    return [path for path in (base_dir / "spoc.toml", base_dir / "config" / "spoc.toml") if path.is_file()]
+@dataclass
+class SourceTable:
+    """What one source says below ``[spoc]``, as nested tables, and where each value is."""
+
+    name: str
+    table: dict[str, Any]
+    origins: dict[KeyPath, Origin] = field(default_factory=dict)
+
+    def origin(self, path: KeyPath) -> Origin | None:
+        """Return where this source set ``path`` (or the table holding it), if it did."""
+        return origin_for(self.origins, path) if _holds(self.table, path[:1]) else None
 
 
-def find_mode_files(base_dir: Path, mode: str) -> list[Path]:
-    """Return the per-mode files, weakest first: in `.env/` then `config/.env/`, `<mode>.toml` else `default.toml`."""
-    found: list[Path] = []
-    for folder in _MODE_DIRS:
-        for name in (f"{mode}.toml", "default.toml"):
-            candidate = base_dir / folder / name
-            if candidate.is_file():
-                found.append(candidate)
-                break
-    return found
+def _holds(table: Mapping[str, Any], path: KeyPath) -> bool:
+    node: Any = table
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
 
 
-def find_settings_module(base_dir: Path) -> Path | None:
-    """Return the project's settings module: ``config/``, ``conf/``, root; settings, config, configuration."""
-    for folder in _SETTINGS_DIRS:
-        for name in _SETTINGS_NAMES:
-            for candidate in (base_dir / folder / f"{name}.py", base_dir / folder / name / "__init__.py"):
-                if candidate.is_file():
-                    return candidate
-    return None
+def _variables(names: Mapping[str, tuple[str, Origin]], problems: list[ConfigProblem]) -> SourceTable:
+    """Turn ``SPOC_*`` variables into a table: ``SPOC_TIMING__THRESHOLD_MS`` is ``timing.threshold_ms``.
 
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file.
-
-    Raises:
-        ConfigError: the file is not valid TOML, naming it; the parser's error is chained.
+    Two variables that set one key (``SPOC_APPS`` and ``SPOC_APPS__PRODUCTION``) are a problem:
+    which one wins would depend on how pydantic-settings merges them.
     """
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - depends on the interpreter
-        import tomli as tomllib
-    try:
-        with path.open("rb") as stream:
-            document: dict[str, Any] = tomllib.load(stream)
-            return document
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}. Fix the syntax at that line.", path=path) from exc
-
-
-def _toml_parts(dotted: str) -> Path_:
-    return tuple(part.strip().strip("\"'") for part in dotted.split("."))
-
-
-def toml_lines(path: Path) -> dict[Path_, int]:
-    """Return the line of each table header and key of a TOML file (tomllib gives no lines)."""
-    # Compiled here, not at import (~0.5 ms): a project without a TOML file never needs them; re caches them.
-    header_line = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$").match
-    key_line = re.compile(
-        r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
-    ).match
-    lines: dict[Path_, int] = {}
-    table: Path_ = ()
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        header = header_line(text)
-        if header:
-            table = _toml_parts(header.group(1))
-            lines.setdefault(table, number)
-            continue
-        key = key_line(text)
-        if key:
-            lines.setdefault((*table, *_toml_parts(key.group(1))), number)
-    return lines
-
-
-def _line_for(lines: Mapping[Path_, int], path: Path_) -> int | None:
-    """Return the line of ``path``, else of its nearest parent that has one."""
-    for length in range(len(path), 0, -1):
-        if path[:length] in lines:
-            return lines[path[:length]]
-    return None
-
-
-def toml_layer(path: Path, table: Mapping[str, Any], source: str, prefix: Path_ = ("spoc",)) -> Layer:
-    """Return a layer of ``table``, the ``[spoc]`` (or ``[env]``) table of ``path``, with lines."""
-    lines = toml_lines(path)
-    layer = Layer()
-    for leaf, value in flatten(table).items():
-        layer.set(leaf, value, Origin(source, path, _line_for(lines, (*prefix, *leaf))))
-    return layer
-
-
-def mode_file_layer(path: Path, problems: list[Problem]) -> tuple[Layer, Layer]:
-    """Read a per-mode file: its ``[spoc]`` table and its ``[env]`` table, as two layers."""
-    document = read_toml(path)
-    spoc_layer, env_layer = Layer(), Layer()
-    lines = toml_lines(path)
-    for name, value in document.items():
-        origin = Origin("mode_file", path, lines.get((name,)))
-        if name not in ("spoc", "env"):
-            problems.append(
-                Problem(f"unknown table [{name}] in a per-mode file; it may hold [spoc] and [env]", origin, name)
-            )
-        elif not isinstance(value, dict):
-            problems.append(Problem(f"'{name}' must be a table ([{name}]), got {value!r}", origin, name))
-        elif name == "spoc":
-            if "mode" in value:
-                where = Origin("mode_file", path, _line_for(lines, ("spoc", "mode")))
-                problems.append(
-                    Problem(
-                        "'spoc.mode' cannot be set in a per-mode file: the mode picks the file. "
-                        "Set it in spoc.toml, SPOC_MODE or Framework(settings=...).",
-                        where,
-                        "spoc.mode",
-                    )
-                )
-            spoc_layer = toml_layer(path, {key: item for key, item in value.items() if key != "mode"}, "mode_file")
-        else:
-            env_layer = Layer()
-            for key, item in value.items():
-                env_layer.set((key,), item, Origin("mode_file", path, _line_for(lines, ("env", key))))
-    return spoc_layer, env_layer
-
-
-def _dotenv_value(raw: str) -> str | None:
-    """Return the value of a ``.env`` line, unquoted; ``None`` for an unterminated quote."""
-    if raw[:1] in ("'", '"'):
-        quote = raw[0]
-        end = raw.find(quote, 1)
-        while quote == '"' and end > 0 and raw[end - 1] == "\\":
-            end = raw.find(quote, end + 1)
-        if end < 0:
-            return None
-        rest = raw[end + 1 :].strip()
-        if rest and not rest.startswith("#"):
-            return None
-        value = raw[1:end]
-        if quote == '"':
-            value = value.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"').replace("\\\\", "\\")
-        return value
-    # Unquoted: a comment starts at a '#' that follows whitespace.
-    return re.split(r"\s+#", raw, maxsplit=1)[0].strip()
-
-
-def read_dotenv(path: Path, problems: list[Problem]) -> dict[str, tuple[str, int]]:
-    """Parse a ``.env`` file: ``KEY=VALUE`` lines, ``#`` comments, quotes, an optional ``export``.
-
-    Returns:
-        ``{name: (value, line)}``; malformed lines are added to ``problems``.
-    """
-    # Compiled here, not at import (~0.4 ms): most projects have no .env file; re caches it.
-    key_value = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$").match
-    found: dict[str, tuple[str, int]] = {}
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = text.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = key_value(line)
-        value = _dotenv_value(match.group(2).strip()) if match else None
-        if match is None or value is None:
-            problems.append(
-                Problem(
-                    f"cannot read {line!r}: expected KEY=VALUE, with an optional 'export', and a value in "
-                    "matching quotes ('...' or \"...\") when quoted",
-                    Origin("dotenv", path, number),
-                )
-            )
-            continue
-        found[match.group(1)] = (value, number)
-    return found
-
-
-def _variables_layer(variables: Mapping[str, tuple[str, Origin]], problems: list[Problem]) -> Layer:
-    """Turn ``SPOC_*`` variables into leaves: ``SPOC_TIMING__THRESHOLD_MS`` is ``timing.threshold_ms``."""
-    layer = Layer()
-    for name in sorted(variables):
-        value, origin = variables[name]
-        if not name.startswith(ENV_PREFIX) or name in CONTROL_VARIABLES or value == "":
-            continue  # an empty variable counts as unset
-        path = tuple(name[len(ENV_PREFIX) :].lower().split("__"))
-        clash = next((other for other in layer.values if overlaps(other, path)), None)
+    source = SourceTable("variables", {})
+    for name, (value, origin) in sorted(names.items()):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in CONTROL_VARIABLES or value == "":
+            continue  # an empty variable counts as unset, as pydantic-settings' env_ignore_empty does
+        path = tuple(part.lower() for part in upper[len(ENV_PREFIX) :].split(NESTED))
         if "" in path:
-            problems.append(Problem(f"{name} has an empty part: write SPOC_<KEY> or SPOC_<SECTION>__<KEY>", origin))
-        elif clash is not None:
-            other = layer.origins[clash].variable
             problems.append(
-                Problem(f"{name} and {other} both set 'spoc.{'.'.join(clash)}': unset one of them", origin, name)
+                ConfigProblem(f"{upper} has an empty part: write SPOC_<KEY> or SPOC_<SECTION>__<KEY>", origin)
             )
-        else:
-            layer.set(path, value, origin)
-    return layer
+            continue
+        clash = next((other for other in source.origins if other[: len(path)] == path[: len(other)]), None)
+        if clash is not None:
+            other = source.origins[clash].variable
+            problems.append(
+                ConfigProblem(
+                    f"{upper} and {other} both set 'spoc.{'.'.join(clash)}': unset one of them", origin, upper
+                )
+            )
+            continue
+        node = source.table
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            node = child if isinstance(child, dict) else {}
+        node[path[-1]] = value
+        source.origins[path] = origin
+    return source
 
 
-def environment_layer(environ: Mapping[str, str], problems: list[Problem]) -> Layer:
-    """Return the ``SPOC_*`` variables of the process as a layer (control variables left out)."""
-    variables = {name: (value, Origin("environment", variable=name)) for name, value in environ.items()}
-    return _variables_layer(variables, problems)
+@dataclass
+class ProjectSources:
+    """The sources of one project, read once; nothing is validated here.
 
-
-def dotenv_layer(path: Path, problems: list[Problem]) -> Layer:
-    """Return the ``SPOC_*`` lines of a ``.env`` file as a layer; other names are for other tools."""
-    variables = {
-        name: (value, Origin("dotenv", path, line, name)) for name, (value, line) in read_dotenv(path, problems).items()
-    }
-    return _variables_layer(variables, problems)
-
-
-def argument_layer(overrides: Mapping[str, Any]) -> Layer:
-    """Return ``Framework(settings=...)`` (its lowercase keys) as the strongest layer."""
-    layer = Layer()
-    for path, value in flatten({key: value for key, value in overrides.items() if not key.isupper()}).items():
-        layer.set(path, value, Origin("argument"))
-    return layer
-
-
-# -- the settings module -----------------------------------------------------------------
-
-
-def load_settings_module(path: Path) -> dict[str, Any]:
-    """Execute the settings module once and return its UPPERCASE names.
-
-    Raises:
-        ConfigError: the module raised, naming its file; the exception is chained.
+    Attributes:
+        base_dir: the project folder.
+        overrides: ``Framework(settings=...)``, the strongest source.
+        label: how that source is named in messages (``--mode`` from the CLI).
+        environ: the process's variables (only read).
+        toml: the spoc.toml files, strongest first.
+        module: the settings module, if the project has one.
+        dotenv: the ``.env`` file, if the project has one.
+        problems: what was found wrong while reading (files that are not tables, bad lines...).
     """
-    spec = importlib.util.spec_from_file_location("spoc_project_settings", path)
-    if spec is None or spec.loader is None:  # pragma: no cover - only for exotic paths
-        raise ConfigError("cannot be imported as a Python module", path=path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        raise ConfigError(
-            f"the settings module raised {type(exc).__name__}: {exc}. See the chained traceback.", path=path
-        ) from exc
-    finally:
-        sys.modules.pop(spec.name, None)
-    return _uppercase_names(module)
 
+    base_dir: Path
+    overrides: dict[str, Any]
+    label: str
+    environ: Mapping[str, str]
+    toml: list[TomlFile]
+    module: SettingsModule | None
+    dotenv: DotenvFile | None
+    problems: list[ConfigProblem]
+    mode_files: list[TomlFile] = field(default_factory=list)
+    mode_env: dict[str, tuple[Any, Origin]] = field(default_factory=dict)
 
-def _uppercase_names(module: ModuleType) -> dict[str, Any]:
-    return {name: value for name, value in vars(module).items() if name.isupper() and not name.startswith("_")}
+    @classmethod
+    def read(
+        cls,
+        base_dir: Path,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        label: str = "Framework(settings=...)",
+        environ: Mapping[str, str] | None = None,
+    ) -> ProjectSources:
+        """Read every file of ``base_dir`` once; the per-mode files once the mode is known.
 
+        Raises:
+            ConfigError: a file cannot be read at all (not UTF-8, not TOML, a settings module that raises).
+        """
+        problems: list[ConfigProblem] = []
+        module_path = find_settings_module(base_dir)
+        dotenv_path = find_dotenv(base_dir)
+        sources = cls(
+            base_dir=base_dir,
+            overrides=dict(overrides or {}),
+            label=label,
+            environ=os.environ if environ is None else environ,
+            toml=[TomlFile.read(path) for path in find_toml_files(base_dir)],
+            module=SettingsModule.load(module_path) if module_path else None,
+            dotenv=DotenvFile.read(dotenv_path, problems) if dotenv_path else None,
+            problems=problems,
+        )
+        sources._read_mode_files()
+        return sources
 
-def python_line(path: Path, name: str) -> int | None:
-    """Return the line of the first ``NAME =`` in a Python file."""
-    pattern = re.compile(rf"^{re.escape(name)}\s*(?::[^=]*)?=")
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if pattern.match(line):
-            return number
-    return None
+    # -- the sources, strongest first ------------------------------------------------------
 
+    def argument(self) -> SourceTable:
+        """``Framework(settings=...)``: its lowercase keys (UPPERCASE ones replace settings-module names)."""
+        table = {key: value for key, value in self.overrides.items() if not key.isupper()}
+        origin = Origin("argument", label=self.label)
+        return SourceTable("argument", table, {path: origin for path in flatten(table)})
 
-def module_layer(path: Path | None, names: Mapping[str, Any]) -> Layer:
-    """Return the core fields the settings module sets by UPPERCASE name (``DEBUG = True``)."""
-    layer = Layer()
-    if path is None:
-        return layer
-    for field_name in MODULE_FIELDS:
-        upper = field_name.upper()
-        if upper in names:
-            origin = Origin("settings_module", path, python_line(path, upper), upper)
-            value = names[upper]
-            leaves = flatten(value, (field_name,)) if isinstance(value, Mapping) and value else {(field_name,): value}
-            for leaf, item in leaves.items():
-                layer.set(leaf, item, origin)
-    return layer
+    def environment(self) -> SourceTable:
+        """The ``SPOC_*`` variables of the process."""
+        return self._environment
+
+    def dotenv_variables(self) -> SourceTable:
+        """The ``SPOC_*`` lines of the ``.env`` file; other names are for other tools."""
+        return self._dotenv_variables
+
+    @cached_property
+    def _environment(self) -> SourceTable:
+        origins = {name: (value, Origin("environment", variable=name.upper())) for name, value in self.environ.items()}
+        return _variables(origins, self.problems)
+
+    @cached_property
+    def _dotenv_variables(self) -> SourceTable:
+        if self.dotenv is None:
+            return SourceTable("dotenv", {})
+        dotenv = self.dotenv
+        names = {name: (value, dotenv.origin(name.upper())) for name, (value, _) in dotenv.variables.items()}
+        return _variables(names, self.problems)
+
+    def mode_file_tables(self) -> list[SourceTable]:
+        """The ``[spoc]`` tables of the per-mode files, strongest first."""
+        return [self._spoc_table(file, "mode_file") for file in self.mode_files]
+
+    def toml_tables(self) -> list[SourceTable]:
+        """The ``[spoc]`` tables of the spoc.toml files, strongest first."""
+        return [self._spoc_table(file, "toml") for file in self.toml]
+
+    def module_table(self) -> SourceTable:
+        """The settings module's UPPERCASE names, lowercased: ``DEBUG = True`` sets ``debug``.
+
+        Names that are no settings field are ignored by validation: a Django-style
+        module holds settings of its own. ``INSTALLED_APPS`` and ``PLUGINS`` add to
+        the other sources instead (see :meth:`names`).
+        """
+        source = SourceTable("settings_module", {})
+        for name, value in self.names().items():
+            key = name.lower()
+            if name in MODULE_ONLY_NAMES:
+                continue
+            source.table[key] = value
+            in_module = self.module is not None and name in self.module.names
+            origin = (
+                self.module.origin(name)
+                if self.module is not None and in_module
+                else Origin("argument", label=self.label)
+            )
+            for path in flatten({key: value}) if isinstance(value, Mapping) and value else [(key,)]:
+                source.origins[path] = origin
+        return source
+
+    @cached_property
+    def _tables(self) -> list[SourceTable]:
+        return [
+            self.argument(),
+            self.environment(),
+            self.dotenv_variables(),
+            *self.mode_file_tables(),
+            *self.toml_tables(),
+            self.module_table(),
+        ]
+
+    def tables(self) -> list[SourceTable]:
+        """Every source's table, strongest first (read once, after the per-mode files)."""
+        return self._tables
+
+    # -- what the sources say together ------------------------------------------------------
+
+    def names(self) -> dict[str, Any]:
+        """The settings module's UPPERCASE names, with those of ``Framework(settings=...)`` on top."""
+        names = dict(self.module.names) if self.module is not None else {}
+        names.update({key: value for key, value in self.overrides.items() if key.isupper()})
+        return names
+
+    def origin_of(self, path: KeyPath) -> Origin | None:
+        """Return where the value in force at ``path`` was set: the strongest source that sets it."""
+        for source in self.tables():
+            origin = source.origin(path)
+            if origin is not None:
+                return origin
+        return None
+
+    def value_of(self, key: str, default: Any = None) -> Any:
+        """Return the raw value in force of a top-level key, unvalidated (the strongest source's)."""
+        for source in self.tables():
+            if key in source.table:
+                return source.table[key]
+        return default
+
+    def raw_mode(self) -> str:
+        """The mode the sources ask for, unvalidated (it picks the per-mode files)."""
+        weaker = [
+            self.argument(),
+            self.environment(),
+            self.dotenv_variables(),
+            *self.toml_tables(),
+            self.module_table(),
+        ]
+        mode = next((source.table["mode"] for source in weaker if "mode" in source.table), DEFAULT_MODE)
+        return mode if isinstance(mode, str) else DEFAULT_MODE
+
+    def unknown_keys(self, fields: Mapping[str, Any], sections: Mapping[str, Any] = {}) -> list[ConfigProblem]:
+        """Return a problem per top-level key or variable that is neither a field nor a section table.
+
+        A ``[spoc.<name>]`` table (or a ``SPOC_<NAME>__<KEY>`` variable) that is no
+        field is a plugin's section, checked once plugins have declared theirs.
+        """
+        problems: list[ConfigProblem] = []
+        valid = [*fields, *sections]
+        for source in self.tables():
+            if source.name == "settings_module":
+                continue  # its other UPPERCASE names are the project's own settings
+            for key, value in source.table.items():
+                if key in fields or key in sections or isinstance(value, dict):
+                    continue
+                origin = source.origin((key,))
+                if origin is not None and origin.source in ("environment", "dotenv"):
+                    problems.append(self._unknown_variable(str(origin.variable), origin, fields))
+                else:
+                    problems.append(
+                        ConfigProblem(
+                            f"unknown key 'spoc.{key}'{did_you_mean(key, valid)}; valid keys: {', '.join(valid)}",
+                            origin,
+                            f"spoc.{key}",
+                        )
+                    )
+        return problems
+
+    def section_tables(self, fields: Mapping[str, Any]) -> Iterator[tuple[str, Origin | None]]:
+        """Yield each ``[spoc.<name>]`` table (or ``SPOC_<NAME>__*`` variable) that is no field, with where it is."""
+        seen: set[str] = set()
+        for source in self.tables():
+            if source.name == "settings_module":
+                continue
+            for key, value in source.table.items():
+                if key not in fields and isinstance(value, dict) and key not in seen:
+                    seen.add(key)
+                    yield key, source.origin((key,))
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _unknown_variable(self, variable: str, origin: Origin, fields: Mapping[str, Any]) -> ConfigProblem:
+        variables = [f"{ENV_PREFIX}{key.upper()}" for key in fields]
+        return ConfigProblem(
+            f"unknown setting {variable}{did_you_mean(variable, variables)}; SPOC reads "
+            f"{', '.join(variables)}, SPOC_<SECTION>__<KEY> for a plugin's section, and the control variables "
+            f"{', '.join(sorted(CONTROL_VARIABLES))}. Unset it or correct its name.",
+            origin,
+            variable,
+        )
+
+    def _spoc_table(self, file: TomlFile, source: str) -> SourceTable:
+        table = file.table("spoc", [], source)
+        if source == "mode_file":
+            table = {key: value for key, value in table.items() if key != "mode"}
+        origins = {path: file.origin(("spoc", *path), source) for path in flatten(table)}
+        origins.update({(key,): file.origin(("spoc", key), source) for key in table})
+        return SourceTable(f"{source}:{file.path}", table, origins)
+
+    def _read_mode_files(self) -> None:
+        """Read the per-mode files of the mode the other sources ask for, and check their tables."""
+        for file in self.toml:
+            file.table("spoc", self.problems)
+        self.mode_files = [TomlFile.read(path) for path in find_mode_files(self.base_dir, self.raw_mode())]
+        for file in reversed(self.mode_files):  # weakest first: the stronger file's [env] wins
+            for name, value in file.document.items():
+                origin = file.origin((name,), "mode_file")
+                if name not in ("spoc", "env"):
+                    self.problems.append(
+                        ConfigProblem(
+                            f"unknown table [{name}] in a per-mode file; it may hold [spoc] and [env]", origin, name
+                        )
+                    )
+                elif not isinstance(value, dict):
+                    self.problems.append(
+                        ConfigProblem(f"'{name}' must be a table ([{name}]), got {value!r}", origin, name)
+                    )
+                elif name == "spoc" and "mode" in value:
+                    self.problems.append(
+                        ConfigProblem(
+                            "'spoc.mode' cannot be set in a per-mode file: the mode picks the file. "
+                            "Set it in spoc.toml, SPOC_MODE or Framework(settings=...).",
+                            file.origin(("spoc", "mode"), "mode_file"),
+                            "spoc.mode",
+                        )
+                    )
+                elif name == "env":
+                    for key, item in value.items():
+                        self.mode_env[key] = (item, file.origin(("env", key), "mode_file"))
