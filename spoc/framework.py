@@ -22,7 +22,7 @@ import pluggy
 from spoc.components import ComponentRegistry
 from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
 from spoc.hookspecs import LIFECYCLE_HOOKS
-from spoc.lifecycle import Call, Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
+from spoc.lifecycle import Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
 from spoc.plugins.host import PluginHost, PluginRecord, impl_location
 from spoc.plugins.registration import load_installed_plugins, register_plugins
@@ -319,8 +319,8 @@ class Framework:
         for node in self._nodes:
             yield Step(
                 f"import {node.label}",
-                Call(load, node),
-                Call(unload, node),
+                partial(load, node),
+                partial(unload, node),
                 f"unload {node.label}",
                 "import",
                 node.label,
@@ -357,8 +357,8 @@ class Framework:
         stop = self.schema.hook(node.kind, "shutdown")
         return Step(
             f"Schema startup hook of {node.label}",
-            Call(start, module) if start else _nothing,
-            Call(stop, module) if stop else None,
+            partial(start, module) if start else _nothing,
+            partial(stop, module) if stop else None,
             f"Schema shutdown hook of {node.label}",
             "schema_hook",
             node.label,

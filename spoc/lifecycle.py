@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
 
-__all__ = ["Call", "Executor", "Step", "UndoStack", "execute_directly", "paused_gc", "run_steps", "run_steps_async"]
+__all__ = ["Executor", "Step", "UndoStack", "execute_directly", "paused_gc", "run_steps", "run_steps_async"]
 
 logger = logging.getLogger("spoc.lifecycle")
 
@@ -45,28 +45,6 @@ class Step:
     target: str = ""
 
 
-class Call:
-    """``function(argument)`` as a callable without arguments: a step's action.
-
-    The undo stack keeps one per module and direction for the whole life of
-    the application; ``functools.partial`` with its argument tuple, keyword
-    dict and bound method takes five times the memory (measured at 3,000
-    modules: ~1.5 MiB for the import steps' actions, against ~0.3 MiB).
-    """
-
-    __slots__ = ("argument", "function")
-
-    def __init__(self, function: Callable[[Any], Any], argument: Any) -> None:
-        self.function = function
-        self.argument = argument
-
-    def __call__(self) -> Any:
-        return self.function(self.argument)
-
-    def __repr__(self) -> str:
-        return f"{getattr(self.function, '__qualname__', self.function)!s}({self.argument!r})"
-
-
 Executor = Callable[[Step, bool], Any]
 """Runs a step (``undo=False``) or its undo (``undo=True``) and returns what it returned."""
 
@@ -81,14 +59,11 @@ def execute_directly(step: Step, undo: bool) -> Any:
 def paused_gc(pause: bool = True) -> Iterator[None]:
     """Hold the cyclic garbage collector off for the duration, if it was on and ``pause`` is true.
 
-    A bulk import allocates hundreds of thousands of long-lived objects (classes,
-    functions, module dicts) and almost no garbage; the collector would walk
-    them again and again, about a tenth of such a start. Collection resumes
-    afterwards as usual, also when a step fails. After a successful run the
-    new objects go straight to the oldest generation (``gc.freeze()`` then
-    ``gc.unfreeze()``, when nothing else froze objects), instead of being
-    walked once more by the first young collection (~60 ms for 3,000 modules
-    on the benchmark machine), for objects that live as long as the application.
+    A bulk import allocates many long-lived objects and almost no garbage, so
+    the collector would only walk them again and again (``pause_gc``;
+    docs/performance.md has the figures). After a successful run the new
+    objects go to the oldest generation, where they belong; the collector is
+    back as the application left it, also when a step fails.
     """
     if not pause or not gc.isenabled():
         yield

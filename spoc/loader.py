@@ -91,7 +91,7 @@ class AppLoader:
     def bind(self) -> None:
         """Make ``import apps.x`` resolve inside this project, and its root importable."""
         # Files written since the last import (a fixed module, a new app) must be seen.
-        self._invalidate_finders()
+        importlib.invalidate_caches()
         root = str(self.base_dir)
         if root in sys.path:
             sys.path.remove(root)
@@ -125,19 +125,6 @@ class AppLoader:
         for app, app_package in self._packages.items():
             sys.modules[app_package.__name__] = app_package
             setattr(package, app, app_package)
-
-    def _invalidate_finders(self) -> None:
-        """Make the import system list this project's folders anew, and no other.
-
-        ``importlib.invalidate_caches()`` would do it for every finder, and from
-        Python 3.12 on it imports ``importlib.metadata`` for that (~20 ms with
-        json, email and zipfile), which a start otherwise never needs.
-        """
-        root = str(self.base_dir)
-        for path, finder in list(sys.path_importer_cache.items()):
-            invalidate = getattr(finder, "invalidate_caches", None)
-            if callable(invalidate) and (path == root or path.startswith(root + os.sep)):
-                invalidate()
 
     def import_app(self, app: str) -> ModuleType:
         """Import an app's package (``apps/<app>/__init__.py``)."""

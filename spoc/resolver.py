@@ -10,6 +10,7 @@ from __future__ import annotations
 import graphlib
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from spoc.errors import CycleError
 from spoc.schema import Schema
@@ -43,33 +44,22 @@ def stable_order(nodes: Sequence[str], predecessors: Mapping[str, Iterable[str]]
     return ordered
 
 
+@dataclass(frozen=True, slots=True)
 class ModuleNode:
-    """One module of one app, e.g. ``blog.models``; equal and hashed by app and kind, so treat it as immutable.
-
-    A plain class: a dataclass costs ~1 ms when the module is imported, on every start.
+    """One module of one app, e.g. ``blog.models``.
 
     Attributes:
         app: the app's name.
         kind: the module kind, from the Schema.
-        label: the readable name used in logs, errors and ``fw.modules``: ``app.kind``;
-            made once, as startup reads it for every step of the module.
     """
 
-    __slots__ = ("app", "kind", "label")
+    app: str
+    kind: str
 
-    def __init__(self, app: str, kind: str) -> None:
-        self.app, self.kind, self.label = app, kind, f"{app}.{kind}"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ModuleNode):
-            return NotImplemented
-        return self.app == other.app and self.kind == other.kind
-
-    def __hash__(self) -> int:
-        return hash((self.app, self.kind))
-
-    def __repr__(self) -> str:
-        return f"ModuleNode(app={self.app!r}, kind={self.kind!r}, label={self.label!r})"
+    @property
+    def label(self) -> str:
+        """The readable name used in logs, errors and ``fw.modules``: ``app.kind``."""
+        return f"{self.app}.{self.kind}"
 
 
 def kind_order(schema: Schema, where: str = "Schema(dependencies=...)") -> list[str]:

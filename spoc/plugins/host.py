@@ -10,15 +10,13 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FunctionType, ModuleType
-from typing import Any, Final
+from typing import Any
 
 import pluggy
 
 from spoc import hookspecs
 from spoc.errors import HookValidationError, SpocError, did_you_mean
 from spoc.markers import PROJECT_NAME
-
-_MARKER_ATTRIBUTE: Final = PROJECT_NAME + "_impl"
 
 __all__ = ["PluginHost", "PluginRecord", "impl_location"]
 
@@ -125,17 +123,7 @@ class PluginHost:
         return record
 
     def holds_hookimpls(self, plugin: Any) -> bool:
-        """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute.
-
-        Asked of every app package and Schema module at startup, so a module is
-        checked the quick way: pluggy only takes a module's plain functions,
-        whose marker is a dict attribute (what ``parse_hookimpl_opts`` reads).
-        """
-        if isinstance(plugin, ModuleType):
-            for value in list(vars(plugin).values()):
-                if type(value) is FunctionType and isinstance(getattr(value, _MARKER_ATTRIBUTE, None), dict):
-                    return True
-            return False
+        """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute."""
         return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in self._candidate_names(plugin))
 
     def record_unloaded(self, record: PluginRecord) -> None:
@@ -151,11 +139,7 @@ class PluginHost:
             self.manager.unregister(record.plugin)
 
     def _candidate_names(self, plugin: Any) -> list[str]:
-        """Names that may hold a hook implementation: in a module, only its functions.
-
-        pluggy inspects each name statically, which is slow on large modules; a
-        module's hook implementations are plain functions, so the rest is skipped.
-        """
+        """Names that may hold a hook implementation: in a module, only its own functions (not imported classes)."""
         if isinstance(plugin, ModuleType):
             return [name for name, value in vars(plugin).items() if isinstance(value, FunctionType)]
         return dir(plugin)
