@@ -25,6 +25,8 @@ __all__ = [
     "DuplicateComponentError",
     "HookValidationError",
     "ModuleMissingError",
+    "NotStartedError",
+    "PluginHookError",
     "PluginLoadError",
     "PluginOrderError",
     "ShutdownError",
@@ -166,6 +168,49 @@ class PluginLoadError(SpocError):
             f"'-p no:{plugin}' on the command line, or SPOC_DISABLE_PLUGIN_AUTOLOAD=1; "
             'plugin_errors = "warn" under [spoc] skips broken plugins with a warning instead.'
         )
+
+
+class PluginHookError(SpocError):
+    """A plugin's hook implementation raised while the framework was built or inspected.
+
+    Attributes:
+        plugin: the plugin's name.
+        distribution: the distribution that ships it, if known; ``version`` its version.
+        hook: the hook that raised, e.g. ``spoc_load_settings``.
+        location: ``file:line`` of the implementation.
+    """
+
+    def __init__(
+        self,
+        plugin: str,
+        hook: str,
+        location: str,
+        cause: BaseException,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+        source: str = "",
+    ) -> None:
+        self.plugin = plugin
+        self.distribution = distribution
+        self.version = version
+        self.hook = hook
+        self.location = location
+        dist = f" ({distribution} {version})" if distribution else ""
+        how = (
+            f"Fix the plugin or upgrade it, or disable it: -p no:{plugin}, "
+            f"or disable_plugins = [{plugin!r}] under [spoc]."
+            if source == "entrypoint"
+            else "Fix the implementation."
+        )
+        who = f"{source} plugin" if source else "plugin"
+        super().__init__(
+            f"{who} {plugin!r}{dist} raised in {hook} at {location}: {type(cause).__name__}: {cause}. {how}"
+        )
+
+
+class NotStartedError(SpocError):
+    """Components were asked for before ``startup()``: the registry fills as the modules are imported."""
 
 
 class PluginOrderError(SpocError):

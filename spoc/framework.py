@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from spoc.components import ComponentRegistry
-from spoc.errors import AsyncHookError, ConfigError, SpocError, did_you_mean
+from spoc.errors import AsyncHookError, ConfigError, NotStartedError, SpocError, did_you_mean
 from spoc.hookspecs import LIFECYCLE_HOOKS
-from spoc.lifecycle import Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
+from spoc.lifecycle import LifecycleLock, Step, UndoStack, paused_gc, run_steps, run_steps_async, shutdown_error
 from spoc.loader import APPS_PACKAGE, AppLoader
 from spoc.plugins.host import PluginHost, PluginRecord, impl_location
 from spoc.plugins.registration import load_installed_plugins, register_plugins
@@ -61,6 +61,9 @@ class Framework:
             (modules, instances), or names: an entry point's name loads it even
             when autoload is off, a dotted path imports it (``-p NAME``).
         mode: upstream's alias of ``strict``: ``"strict"`` or ``"loose"``.
+        echo: print each lifecycle step as it runs (``import``, ``init``,
+            ``start``; at shutdown ``stop``, ``teardown``, ``unload``), as
+            upstream SPOC 0.3 did.
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class Framework:
         disable_plugins: Sequence[str] = (),
         plugins: Sequence[Any] = (),
         mode: str | None = None,
+        echo: bool = False,
     ) -> None:
         if mode is not None:
             if mode not in _LOOSE_ALIASES:
@@ -108,12 +112,18 @@ class Framework:
         self.plugins: dict[str, dict[str, Any]] = register_plugins(
             self._host, self.project, installed, apps, plugins=plugins
         )
+        if echo:
+            from spoc.plugins.echo import LifecycleEcho
+
+            self._host.register(LifecycleEcho(), "spoc.echo", "builtin")
         # 4. Sections: plugins may read the settings while declaring theirs.
         self.settings._sections = load_sections(self._host, self, self._sources, self.settings)
         _log_settings(self.settings, self._sources)
         # The lifecycle's state, empty until startup.
-        self.components = ComponentRegistry()
+        self._components = ComponentRegistry()
         self._reset_components()
+        self._lock = LifecycleLock()
+        self._attempted = False
         self.modules: dict[str, ModuleType] = {}
         # Every step runs through the spoc_run_step hook, so wrappers see each one.
         self._stack = UndoStack(self._run_step)
@@ -132,6 +142,16 @@ class Framework:
     def plugin_records(self) -> list[PluginRecord]:
         """Every plugin SPOC knows: registered ones in registration order, then blocked or failed ones."""
         return self._host.all_records()
+
+    @property
+    def components(self) -> ComponentRegistry:
+        """The collected components by module kind: ``fw.components.models["blog.Post"]``.
+
+        Raises:
+            NotStartedError: ``startup()`` was never called; components are collected by it.
+        """
+        self._require_started("fw.components")
+        return self._components
 
     @property
     def started(self) -> bool:
@@ -198,14 +218,29 @@ class Framework:
         return imported
 
     def get_component(self, kind: str, name: str) -> Any | None:
-        """Return the component ``name`` (``"app.Name"``) of module kind ``kind``, or ``None``."""
-        return self.components.get(kind, name)
+        """Return the component ``name`` (``"app.Name"``) of module kind ``kind``, or ``None``.
+
+        Raises:
+            NotStartedError: ``startup()`` was never called; components are collected by it.
+        """
+        self._require_started(f"fw.get_component({kind!r}, {name!r})")
+        return self._components.get(kind, name)
+
+    def _require_started(self, what: str) -> None:
+        # Before the first startup nothing was ever collected: reading then is a mistake (upstream SPOC 0.3
+        # started in the constructor). After a shutdown, the registry is there, emptied.
+        if not self._attempted:
+            raise NotStartedError(
+                f"{what}: the framework was never started, so no component is collected. Call fw.startup() "
+                "first (or use `with Framework(...) as fw:`); constructing a Framework starts nothing."
+            )
 
     def invoke(self, kind: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call a component through the ``spoc_invoke`` middleware chain."""
-        component = self.components.get(kind, name)
+        self._require_started(f"fw.invoke({kind!r}, {name!r})")
+        component = self._components.get(kind, name)
         if component is None:
-            known = list(getattr(self.components, kind, {})) if kind in self.components else []
+            known = list(getattr(self._components, kind, {})) if kind in self._components else []
             raise SpocError(
                 f"no component {name!r} of kind {kind!r} to invoke{did_you_mean(name, known)}; "
                 f"known: {', '.join(known) or 'none'}. Is the framework started?"
@@ -221,13 +256,15 @@ class Framework:
             AsyncHookError: an ``async def`` implementation needs ``astartup()``.
             SpocError: a step failed; every step already done was undone.
         """
-        if self._started:
-            return self
-        self._refuse_async()
-        self._loader.bind()
-        with paused_gc(self.settings.pause_gc):
-            run_steps(self._startup_steps(), self._stack)
-        self._started = True
+        with self._lock.held("startup()"):
+            if self._started:
+                return self
+            self._refuse_async()
+            self._attempted = True
+            self._loader.bind()
+            with paused_gc(self.settings.pause_gc):
+                run_steps(self._startup_steps(), self._stack)
+            self._started = True
         logger.info("started %d module(s) of %d app(s)", len(self.modules), len(self.installed_apps))
         return self
 
@@ -237,30 +274,39 @@ class Framework:
         Raises:
             ShutdownError: an ExceptionGroup of every step that failed; the others ran.
         """
-        if not self._started:
-            return self
-        errors = self._stack.unwind()
-        self._finish_shutdown()
+        with self._lock.held("shutdown()"):
+            if not self._started:
+                return self
+            try:
+                errors = self._stack.unwind()
+            finally:
+                self._finish_shutdown()
         if errors:
             raise shutdown_error(errors)
         return self
 
     async def astartup(self) -> Framework:
         """Like :meth:`startup`, awaiting ``async def`` implementations."""
-        if self._started:
-            return self
-        self._loader.bind()
-        with paused_gc(self.settings.pause_gc):
-            await run_steps_async(self._startup_steps(), self._stack)
-        self._started = True
+        async with self._lock.aheld("astartup()"):
+            if self._started:
+                return self
+            self._attempted = True
+            self._loader.bind()
+            with paused_gc(self.settings.pause_gc):
+                await run_steps_async(self._startup_steps(), self._stack)
+            self._started = True
+        logger.info("started %d module(s) of %d app(s)", len(self.modules), len(self.installed_apps))
         return self
 
     async def ashutdown(self) -> Framework:
         """Like :meth:`shutdown`, awaiting ``async def`` implementations."""
-        if not self._started:
-            return self
-        errors = await self._stack.aunwind()
-        self._finish_shutdown()
+        async with self._lock.aheld("ashutdown()"):
+            if not self._started:
+                return self
+            try:
+                errors = await self._stack.aunwind()
+            finally:
+                self._finish_shutdown()
         if errors:
             raise shutdown_error(errors)
         return self
@@ -285,9 +331,9 @@ class Framework:
         return self.hook.spoc_run_step(framework=self, step=step, undo=undo)
 
     def _reset_components(self) -> None:
-        self.components.clear()
+        self._components.clear()
         for kind in self.schema.modules:
-            self.components.add_kind(kind)
+            self._components.add_kind(kind)
 
     def _finish_shutdown(self) -> None:
         self._started = False
@@ -385,7 +431,7 @@ class Framework:
             if self._host.holds_hookimpls(module):
                 self._host.register(module, name, "module")
                 self._host.check_unknown_hooks([name])
-            self.components.collect(node.app, node.kind, module)
+            self._components.collect(node.app, node.kind, module)
         except SpocError:
             self._host.unregister(name)
             self._loader.forget(node.app, node.kind)
@@ -397,7 +443,7 @@ class Framework:
         if module is None:
             return
         self._host.unregister(f"{APPS_PACKAGE}.{node.app}.{node.kind}")
-        self.components.remove_module(node.kind, module)
+        self._components.remove_module(node.kind, module)
         self._loader.forget(node.app, node.kind)
 
     def __repr__(self) -> str:

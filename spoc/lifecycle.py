@@ -10,16 +10,28 @@ from __future__ import annotations
 import gc
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
 
-__all__ = ["Executor", "Step", "UndoStack", "execute_directly", "paused_gc", "run_steps", "run_steps_async"]
+__all__ = [
+    "Executor",
+    "LifecycleLock",
+    "Step",
+    "UndoStack",
+    "execute_directly",
+    "paused_gc",
+    "run_steps",
+    "run_steps_async",
+]
 
 logger = logging.getLogger("spoc.lifecycle")
+
+_POLL: Final = 0.005  # seconds between two looks at the lock, for an async caller that waits
 
 
 @dataclass(frozen=True, slots=True)  # one per module and hook: thousands in a large project
@@ -87,8 +99,16 @@ def _refuse_awaitable(result: Any, label: str) -> None:
         raise AsyncHookError(label, where)
 
 
-def _raise_failure(label: str, exc: Exception, undo_errors: list[Exception]) -> NoReturn:
-    """Raise the one error that reports a failed step, with the undo failures attached."""
+def _raise_failure(label: str, exc: BaseException, undo_errors: list[Exception]) -> NoReturn:
+    """Raise the one error that reports a failed step, with the undo failures attached.
+
+    An interruption (Ctrl+C, ``SystemExit``, a cancelled task) is not a failure of
+    the step: it is raised again as it was, once every step done has been undone.
+    """
+    if not isinstance(exc, Exception):
+        if undo_errors:
+            logger.error("undoing the startup after %s: %d step(s) failed", type(exc).__name__, len(undo_errors))
+        raise exc
     if isinstance(exc, SpocError):
         # SPOC's own errors already say what, where and how; keep their type.
         exc.undo_errors = undo_errors  # type: ignore[attr-defined]
@@ -112,34 +132,53 @@ class UndoStack:
             self._steps.append(step)
 
     def unwind(self) -> list[Exception]:
-        """Undo every step in reverse order; return the failures, never stop at one."""
+        """Undo every step in reverse order; return the failures, never stop at one.
+
+        An interruption inside one undo step (a second Ctrl+C) ends that step only:
+        the steps before it are still undone, then the interruption is raised again.
+        """
         errors: list[Exception] = []
+        interrupted: BaseException | None = None
         while self._steps:
             step = self._steps.pop()
-            if step.undo is None:
-                continue
             try:
                 _refuse_awaitable(self.execute(step, True), step.undo_label)
             except Exception as exc:  # noqa: BLE001 - every undo step must run
-                logger.error("shutdown step `%s` failed: %s", step.undo_label, exc)
-                errors.append(_annotate(step, exc))
+                _report(step, exc, errors)
+            except BaseException as exc:  # noqa: BLE001 - an interruption ends this undo step, not the others
+                logger.warning("shutdown step `%s` interrupted (%s); undoing the rest", step.undo_label, _name(exc))
+                interrupted = interrupted or exc
+        if interrupted is not None:
+            raise interrupted
         return errors
 
     async def aunwind(self) -> list[Exception]:
-        """Undo every step in reverse order, awaiting coroutines; return the failures."""
+        """Undo every step in reverse order, awaiting coroutines; return the failures (see :meth:`unwind`)."""
         errors: list[Exception] = []
+        interrupted: BaseException | None = None
         while self._steps:
             step = self._steps.pop()
-            if step.undo is None:
-                continue
             try:
                 result = self.execute(step, True)
                 if inspect.isawaitable(result):
                     await result
             except Exception as exc:  # noqa: BLE001 - every undo step must run
-                logger.error("shutdown step `%s` failed: %s", step.undo_label, exc)
-                errors.append(_annotate(step, exc))
+                _report(step, exc, errors)
+            except BaseException as exc:  # noqa: BLE001 - an interruption ends this undo step, not the others
+                logger.warning("shutdown step `%s` interrupted (%s); undoing the rest", step.undo_label, _name(exc))
+                interrupted = interrupted or exc
+        if interrupted is not None:
+            raise interrupted
         return errors
+
+
+def _name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _report(step: Step, exc: Exception, errors: list[Exception]) -> None:
+    logger.error("shutdown step `%s` failed: %s", step.undo_label, exc)
+    errors.append(_annotate(step, exc))
 
 
 def _annotate(step: Step, exc: Exception) -> Exception:
@@ -166,8 +205,8 @@ def run_steps(steps: Iterable[Step], stack: UndoStack) -> None:
             label = step.label
             logger.debug("startup: %s", label)
             _refuse_awaitable(stack.execute(step, False), label)
-        except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
-            _raise_failure(label, exc, stack.unwind())
+        except BaseException as exc:  # noqa: BLE001 - a failure, or an interruption, undoes what was done
+            _raise_failure(label, exc, _unwind_after(stack))
         stack.push(step)
         label = f"planning the step after `{label}`"
 
@@ -185,7 +224,77 @@ async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
             result = stack.execute(step, False)
             if inspect.isawaitable(result):
                 await result
-        except Exception as exc:  # noqa: BLE001 - a failure in user code is undone and reported
-            _raise_failure(label, exc, await stack.aunwind())
+        except BaseException as exc:  # noqa: BLE001 - a failure, or an interruption, undoes what was done
+            _raise_failure(label, exc, await _aunwind_after(stack))
         stack.push(step)
         label = f"planning the step after `{label}`"
+
+
+def _unwind_after(stack: UndoStack) -> list[Exception]:
+    """Undo everything after a failed or interrupted step; a second interruption only cuts one undo step short."""
+    try:
+        return stack.unwind()
+    except BaseException:  # noqa: BLE001 - the first exception is the one to raise
+        return []
+
+
+async def _aunwind_after(stack: UndoStack) -> list[Exception]:
+    try:
+        return await stack.aunwind()
+    except BaseException:  # noqa: BLE001 - the first exception is the one to raise
+        return []
+
+
+class LifecycleLock:
+    """Serialise startup and shutdown across threads and tasks; refuse a call from inside a running one.
+
+    A caller that arrives while another thread (or task) starts or stops the
+    framework waits for it, then sees the idempotent result. A hook that calls
+    ``startup()`` or ``shutdown()`` from inside the lifecycle would deadlock or
+    run every step twice: it gets an error saying so.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._owner: tuple[int, object] | None = None
+        self._running = ""
+
+    @property
+    def busy(self) -> bool:
+        """Whether a startup or shutdown is running now."""
+        return self._owner is not None
+
+    def _check_reentry(self, what: str, task: object) -> None:
+        owner = self._owner
+        if owner is not None and owner[0] == threading.get_ident() and (task is None or owner[1] in (task, None)):
+            raise SpocError(
+                f"{what} was called while {self._running} runs on this thread (from a hook or a step?). "
+                "The lifecycle cannot run inside itself: call it after the running one returns."
+            )
+
+    @contextmanager
+    def held(self, what: str) -> Iterator[None]:
+        """Hold the lock for a synchronous ``startup()``/``shutdown()``, waiting for any other to finish."""
+        self._check_reentry(what, None)
+        with self._lock:
+            self._owner, self._running = (threading.get_ident(), None), what
+            try:
+                yield
+            finally:
+                self._owner = None
+
+    @asynccontextmanager
+    async def aheld(self, what: str) -> AsyncIterator[None]:
+        """Hold the lock for ``astartup()``/``ashutdown()``, yielding to the event loop while another runs."""
+        import asyncio
+
+        task = asyncio.current_task()
+        self._check_reentry(what, task)
+        while not self._lock.acquire(blocking=False):
+            await asyncio.sleep(_POLL)
+        self._owner, self._running = (threading.get_ident(), task), what
+        try:
+            yield
+        finally:
+            self._owner = None
+            self._lock.release()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ProjectFactory, write_files
 
-from spoc.errors import ConfigError, PluginLoadError, SpocWarning
+from spoc.errors import ConfigError, PluginHookError, PluginLoadError, SpocWarning
 from spoc.framework import Framework
 from spoc.plugins.discovery import PluginSelection, find_entry_points
 
@@ -309,3 +309,51 @@ def test_an_app_hookspecs_module_declares_hooks_other_apps_implement(make_projec
     fw.hook.blog_post_published(title="Hello")
 
     assert sys.modules["apps.mailer"].SENT == ["Hello"]
+
+
+def test_an_installed_plugin_whose_spoc_load_settings_raises_is_named_with_its_distribution(
+    site: Path, make_project: ProjectFactory
+) -> None:
+    install_fake_distribution(
+        site,
+        "spoc-test-audit",
+        "1.2.0",
+        {"audit": "spoc_test_audit"},
+        {
+            "spoc_test_audit.py": """
+                import spoc
+
+                @spoc.hookimpl
+                def spoc_load_settings():
+                    raise RuntimeError('AUDIT_URL is not set')
+            """
+        },
+    )
+    root = make_project(apps=[])
+
+    with pytest.raises(PluginHookError) as caught:
+        Framework(root)
+
+    assert (caught.value.plugin, caught.value.distribution, caught.value.version) == (
+        "audit",
+        "spoc-test-audit",
+        "1.2.0",
+    )
+    where = site / "spoc_test_audit.py"
+    assert str(caught.value).startswith(
+        f"entrypoint plugin 'audit' (spoc-test-audit 1.2.0) raised in spoc_load_settings at {where}:3"
+    )
+    assert "disable it: -p no:audit, or disable_plugins = ['audit'] under [spoc]" in str(caught.value)
+
+
+def test_a_dist_info_folder_without_metadata_does_not_stop_discovery(site: Path) -> None:
+    install_fake_distribution(
+        site, "spoc-test-audit", "1.2.0", {"audit": "spoc_test_audit"}, {"spoc_test_audit.py": ""}
+    )
+    install_fake_distribution(site, "spoc-test-half", "0.1", {"half": "spoc_test_half"}, {"spoc_test_half.py": ""})
+    (site / "spoc_test_half-0.1.dist-info" / "METADATA").unlink()  # a half-removed distribution
+
+    found = {entry.name: entry for entry in find_entry_points() if entry.name in ("audit", "half")}
+
+    assert found["audit"].distribution == "spoc-test-audit"
+    assert "half" not in found or (found["half"].distribution, found["half"].version) == (None, None)

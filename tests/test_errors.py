@@ -20,6 +20,8 @@ from spoc.errors import (
     DuplicateComponentError,
     HookValidationError,
     ModuleMissingError,
+    NotStartedError,
+    PluginHookError,
     PluginLoadError,
     PluginOrderError,
     ShutdownError,
@@ -53,6 +55,13 @@ EXAMPLES: dict[type[BaseException], tuple[Callable[[], BaseException], dict[str,
         {"app": "blog", "module": "views", "path": APPS / "blog/views.py"},
     ),
     CycleError: (lambda: CycleError(["views", "models", "views"]), {"cycle": ["views", "models", "views"]}),
+    PluginHookError: (
+        lambda: PluginHookError(
+            "audit", "spoc_load_settings", "p.py:12", RuntimeError("x"), distribution="spoc-audit", version="1.2.0"
+        ),
+        {"plugin": "audit", "hook": "spoc_load_settings", "distribution": "spoc-audit", "version": "1.2.0"},
+    ),
+    NotStartedError: (lambda: NotStartedError("fw.components: the framework was never started"), {}),
     DuplicateComponentError: (
         lambda: DuplicateComponentError("models", "blog.Post", "a.py:3", "b.py:7"),
         {"kind": "models", "name": "blog.Post", "locations": ("a.py:3", "b.py:7")},

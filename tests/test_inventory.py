@@ -120,8 +120,9 @@ def test_the_inventory_registers_what_a_framework_registers_in_the_same_order(pr
         ("spoc_test_stop_only", "active"),
         ("apps.audit", "active"),
         ("apps.first", "active"),
-        ("broken", "failed"),
+        # Not loaded, in discovery order: by name within one sys.path folder.
         ("blocked", "blocked"),
+        ("broken", "failed"),
     ]
     assert inventory.plugins.keys() == framework.plugins.keys() == {"middleware"}
 

@@ -93,14 +93,27 @@ def find_entry_points(group: str = ENTRY_POINT_GROUP) -> list[FoundEntryPoint]:
     else:  # pragma: no cover - depends on the interpreter
         import importlib_metadata as metadata
 
-    found: dict[str, FoundEntryPoint] = {}
+    found: dict[str, tuple[int, FoundEntryPoint]] = {}
+    folders = {folder: index for index, folder in reversed(list(enumerate(sys.path)))}
     for entry_point in metadata.entry_points(group=group):
         if entry_point.name not in found:
-            dist = entry_point.dist
-            name = dist.metadata["Name"] if dist is not None else None
-            version = dist.version if dist is not None and name else None
-            found[entry_point.name] = FoundEntryPoint(entry_point.name, entry_point.value, name, version, entry_point)
-    return list(found.values())
+            name, version, folder = _distribution(entry_point.dist)
+            entry = FoundEntryPoint(entry_point.name, entry_point.value, name, version, entry_point)
+            found[entry_point.name] = (folders.get(folder, len(folders)), entry)
+    # Within one sys.path folder the metadata library follows the directory listing: sort for a stable order.
+    return [entry for _, entry in sorted(found.values(), key=lambda item: (item[0], item[1].name))]
+
+
+def _distribution(dist: Any) -> tuple[str | None, str | None, str]:
+    """Return the name, version and ``sys.path`` folder of a distribution; ``None`` where its metadata is broken."""
+    if dist is None:
+        return None, None, ""
+    folder = str(dist.locate_file(""))
+    try:
+        name = dist.metadata["Name"]
+        return name, (dist.version if name else None), folder
+    except Exception:  # noqa: BLE001 - a half-removed distribution must not stop discovery
+        return None, None, folder
 
 
 def _instantiate(loaded: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import pluggy
 
 from spoc import hookspecs
-from spoc.errors import HookValidationError, SpocError, did_you_mean
+from spoc.errors import HookValidationError, PluginHookError, SpocError, did_you_mean
 from spoc.markers import PROJECT_NAME
 
 __all__ = ["PluginHost", "PluginRecord", "impl_location"]
@@ -117,6 +117,21 @@ class PluginHost:
                 plugin=offender.name,
                 hook="unknown",
                 location="unknown",
+            ) from exc
+        except Exception as exc:
+            # pluggy calls a historic hook (spoc_add_hookspecs) for a plugin as it registers it.
+            if self.manager.is_registered(plugin):
+                self.manager.unregister(plugin)
+            function = getattr(plugin, "spoc_add_hookspecs", None)
+            location = impl_location(function) if callable(function) else "unknown"
+            raise PluginHookError(
+                name,
+                "spoc_add_hookspecs",
+                location,
+                exc,
+                distribution=distribution,
+                version=version,
+                source=source,
             ) from exc
         record.hooks = sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or ())
         self.records[name] = record
@@ -227,6 +242,33 @@ class PluginHost:
         ]
         results = self.manager.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
         return results[0] if results else None
+
+    def call_plugin(self, hook_name: str, impl: pluggy.HookImpl, **kwargs: Any) -> Any:
+        """Call one implementation, as :meth:`call_one`, outside the lifecycle: construction, inspection.
+
+        Raises:
+            PluginHookError: the implementation raised; it names the plugin, its
+                distribution and version, the hook and where it is, and chains the cause.
+        """
+        try:
+            return self.call_one(hook_name, impl, **kwargs)
+        except SpocError:
+            raise
+        except Exception as exc:
+            raise self.hook_error(impl.plugin_name, hook_name, impl_location(impl.function), exc) from exc
+
+    def hook_error(self, plugin: str, hook_name: str, location: str, cause: BaseException) -> PluginHookError:
+        """Return the error of a plugin's hook that raised, with what SPOC knows of the plugin."""
+        record = self.records.get(plugin)
+        return PluginHookError(
+            plugin,
+            hook_name,
+            location,
+            cause,
+            distribution=record.distribution if record else None,
+            version=record.version if record else None,
+            source=record.source if record else "",
+        )
 
     def describe_impl(self, impl: pluggy.HookImpl) -> str:
         """Return ``plugin 'x' (dist 1.0) at file:line`` for one implementation."""

@@ -72,7 +72,7 @@ def _declared(host: PluginHost, framework: Framework, problems: list[ConfigProbl
     found: dict[str, tuple[Any, str]] = {}
     for impl in host.ordered_impls("spoc_load_settings"):
         owner = host.describe_impl(impl)
-        declared = host.call_one("spoc_load_settings", impl, framework=framework) or {}
+        declared = host.call_plugin("spoc_load_settings", impl, framework=framework) or {}
         if not isinstance(declared, Mapping):
             problems.append(ConfigProblem(f"spoc_load_settings of {owner} returned {declared!r}; {_RETURN}"))
             continue
