@@ -18,7 +18,6 @@ from spoc_timing.records import StepTiming, format_report, slowest
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
-    from spoc.lifecycle import Step
 
     from spoc_timing.settings import TimingSettings
 
@@ -47,7 +46,7 @@ class TimingPlugin:
 
     # tryfirst: the outermost wrapper, so that the time includes every other wrapper.
     @spoc.hookimpl(wrapper=True, tryfirst=True)
-    def spoc_run_step(self, framework: Framework, step: Step, undo: bool) -> Generator[None, Any, Any]:
+    def spoc_run_step(self, framework: Framework, step: spoc.Step, undo: bool) -> Generator[None, Any, Any]:
         """Measure one step, or its undo, and record it."""
         if not _settings(framework).enabled:
             return (yield)
