@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
     from spoc_timing.settings import TimingSettings
 
-__all__ = ["SECTION", "TimingPlugin", "find_plugin", "timings"]
+__all__ = ["NAME", "SECTION", "TimingPlugin", "find_plugin", "timings"]
 
+# The entry point's name in pyproject.toml: SPOC registers the plugin under it.
+NAME: Final = "timing"
 SECTION: Final = "timing"
 
 
@@ -90,18 +92,23 @@ def _settings(framework: Framework) -> TimingSettings:
 
 
 def find_plugin(framework: Framework) -> TimingPlugin:
-    """Return the framework's timing plugin.
+    """Return the framework's timing plugin, registered under its entry point's name.
+
+    SPOC registers an entry-point plugin under the entry point's name, the one
+    users block with ``-p no:timing``: asking pluggy for that name is exact,
+    where scanning every plugin for an instance of this class would also find
+    a second copy registered by hand.
 
     Raises:
         LookupError: spoc-timing is not loaded in this framework (blocked, or autoload off).
     """
-    for plugin in framework.plugin_manager.get_plugins():
-        if isinstance(plugin, TimingPlugin):
-            return plugin
-    raise LookupError(
-        "spoc-timing is not loaded in this framework: is it installed, and not blocked by "
-        "disable_plugins, -p no:timing or SPOC_DISABLE_PLUGIN_AUTOLOAD? (-p timing loads it)"
-    )
+    plugin = framework.plugin_manager.get_plugin(NAME)
+    if not isinstance(plugin, TimingPlugin):
+        raise LookupError(
+            f"spoc-timing is not loaded in this framework: is it installed, and not blocked by "
+            f"disable_plugins, -p no:{NAME} or SPOC_DISABLE_PLUGIN_AUTOLOAD? (-p {NAME} loads it)"
+        )
+    return plugin
 
 
 def timings(framework: Framework) -> list[StepTiming]:
