@@ -77,6 +77,7 @@ def test_plugins_and_examples_are_found() -> None:
 
     assert "plugins/spoc-timing/spoc_timing/plugin.py" in files
     assert "examples/blog/apps/core/__init__.py" in files
+    assert "examples/minimal-plugin/spoc_hello/__init__.py" in files
 
 
 @pytest.mark.parametrize("path", copied_files(), ids=lambda path: path.relative_to(ROOT).as_posix())
