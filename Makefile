@@ -7,12 +7,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-installed lint docs bench clean
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/minimal-plugin/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
-# The first-party plugins, as real distributions found through their entry points.
-	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging
+# The first-party plugins and the minimal example, as real distributions found through their entry points.
+	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging -e examples/minimal-plugin
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,7 +30,8 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check spoc tests examples plugins bench
 	$(BIN)/python -m ruff format --check spoc tests examples plugins bench
 	$(BIN)/python -m mypy --strict spoc
-	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging
+	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging \
+		examples/minimal-plugin/spoc_hello
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict --site-dir site

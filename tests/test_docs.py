@@ -82,6 +82,34 @@ def code_blocks(text: str, language: str) -> list[str]:
     return blocks
 
 
+def file_blocks(text: str) -> dict[str, str]:
+    """Return the blocks marked ``<!-- file: PATH -->``, by path: what a reader copies into that file."""
+    return {match["path"]: match["text"] for match in FILE_BLOCK.finditer(text)}
+
+
+def section(text: str, heading: str) -> str:
+    """Return the ``## heading`` section of a page, up to the next second-level heading outside code."""
+    lines = text.splitlines(keepends=True)
+    found: list[str] | None = None
+    fence: str | None = None
+    for line in lines:
+        match = FENCE.match(line)
+        if match:
+            if fence is None:
+                fence = match.group(1)
+            elif line.strip() == fence:
+                fence = None
+        elif fence is None and line.startswith("## "):
+            if found is not None:
+                break
+            if line[3:].strip() == heading:
+                found = []
+        if found is not None:
+            found.append(line)
+    assert found is not None, f"no section '## {heading}'"
+    return "".join(found)
+
+
 def spec_signature(name: str) -> str:
     parameters = inspect.signature(getattr(hookspecs, name)).parameters
     return f"{name}({', '.join(parameters)})"
@@ -136,7 +164,7 @@ def test_python_examples_are_valid_python(page: str) -> None:
 
 def test_getting_started_example_runs_and_prints_what_the_page_shows(tmp_path: Path) -> None:
     text = read_page("getting-started.md")
-    files = {match["path"]: match["text"] for match in FILE_BLOCK.finditer(text)}
+    files = file_blocks(text)
     outputs = [match["text"] for match in OUTPUT_BLOCK.finditer(text)]
     assert {"main.py", "config/spoc.toml"} <= set(files), f"marked files: {sorted(files)}"
     assert len(outputs) == 1, "getting-started.md needs exactly one '<!-- output -->' block"
@@ -154,6 +182,63 @@ def test_getting_started_example_runs_and_prints_what_the_page_shows(tmp_path: P
 
     assert result.returncode == 0, f"main.py failed:\n{result.stderr}"
     assert result.stdout == outputs[0], f"stdout differs from the page:\n{result.stdout}"
+
+
+# -- the plugin pages: the files they show are real, the tests they show pass ------------------
+
+MINIMAL_PLUGIN = DOCS.parent / "examples" / "minimal-plugin"
+# Pages that show pytest files, and the section that holds them (None: the whole page).
+TEST_FILE_SECTIONS: dict[str, str | None] = {"plugins.md": "Testing a plugin", "testing.md": None}
+# What those tests need installed besides SPOC: the plugins they test (make test installs them).
+TEST_FILE_NEEDS = {"plugins.md": ("spoc_timing", "spoc_logging"), "testing.md": ()}
+
+
+def test_the_smallest_plugin_on_the_page_is_the_example_as_it_stands() -> None:
+    shown = file_blocks(section(read_page("plugins.md"), "The smallest plugin"))
+    sources = {
+        path.relative_to(MINIMAL_PLUGIN).as_posix()
+        for pattern in ("*.py", "*.toml")
+        for path in MINIMAL_PLUGIN.rglob(pattern)
+        if not any(part.endswith(".egg-info") or part in {"build", "__pycache__"} for part in path.parts)
+    }
+
+    assert set(shown) == sources, "docs/plugins.md should show every source file of examples/minimal-plugin"
+    for relative, text in shown.items():
+        assert text == (MINIMAL_PLUGIN / relative).read_text(encoding="utf-8"), (
+            f"docs/plugins.md shows a {relative} that differs from examples/minimal-plugin/{relative}"
+        )
+
+
+@pytest.mark.parametrize("page", sorted(TEST_FILE_SECTIONS))
+def test_the_test_files_a_page_shows_pass_as_a_reader_runs_them(page: str, tmp_path: Path) -> None:
+    import importlib.util
+
+    missing = [name for name in TEST_FILE_NEEDS[page] if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)} (make test installs the first-party plugins)")
+    heading = TEST_FILE_SECTIONS[page]
+    text = read_page(page)
+    files = file_blocks(section(text, heading) if heading else text)
+    assert files, f"docs/{page} marks no '<!-- file: ... -->' block"
+    for relative, content in files.items():
+        path = tmp_path / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    tests = sum(len(re.findall(r"^def test_", content, re.MULTILINE)) for content in files.values())
+    # A reader's shell: no SPOC_* variables; the plugins installed in the environment are found as usual.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SPOC_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", *files],
+        cwd=tmp_path,
+        env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, f"the tests shown in docs/{page} fail:\n{result.stdout}{result.stderr}"
+    assert f"{tests} passed" in result.stdout
 
 
 # -- the error messages quoted in the docs are the ones SPOC prints ------------------------

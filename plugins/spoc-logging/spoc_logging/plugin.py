@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Coroutine, Generator
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 import spoc
 
@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
     from spoc_logging.settings import LoggingSettings
 
-__all__ = ["SECTION", "InvokeLoggingPlugin"]
+__all__ = ["NAME", "SECTION", "InvokeLoggingPlugin"]
 
+# The entry point's name in pyproject.toml: SPOC registers the plugin under it.
+NAME: Final = "logging"
 SECTION: Final = "logging"
 
 
@@ -31,10 +33,10 @@ class InvokeLoggingPlugin:
 
     Each record is one JSON line, the log message; the same dict is on the
     log record as ``record.spoc_invoke`` for handlers that format their own.
+    The plugin keeps no state: the settings and the logger are looked up on
+    each call, so a framework built with other settings, or a logger the
+    project reconfigures, is always what a call sees.
     """
-
-    def __init__(self) -> None:
-        self._resolved: _Resolved | None = None
 
     @spoc.hookimpl
     def spoc_load_settings(self) -> dict[str, Any]:
@@ -49,11 +51,15 @@ class InvokeLoggingPlugin:
         self, framework: Framework, component: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Generator[None, Any, Any]:
         """Time the call and log how it ended; the result and any exception pass through unchanged."""
-        resolved = self._resolve(framework)
-        if not (resolved.settings.enabled and resolved.logger.isEnabledFor(resolved.level)):
-            # The common case in production: cost one check, build nothing.
+        # Imported here, not with the module: `spoc --help` loads every plugin only to ask for its commands.
+        import logging
+
+        settings = _settings(framework)
+        logger = logging.getLogger(settings.logger)
+        if not (settings.enabled and logger.isEnabledFor(settings.level_number)):
+            # The common case in production: one check, nothing built.
             return (yield)
-        emit = _Emitter(framework, component, resolved, (args, kwargs))
+        emit = _Emitter(framework, component, settings, logger, (args, kwargs))
         started = time.perf_counter()
         try:
             result = yield
@@ -66,27 +72,6 @@ class InvokeLoggingPlugin:
         emit(time.perf_counter() - started)
         return result
 
-    def _resolve(self, framework: Framework) -> _Resolved:
-        """Return the settings, logger and level, read once per settings object: this runs on every call."""
-        resolved = self._resolved
-        if resolved is None or resolved.source is not framework.settings:
-            import logging  # here, not at import: `spoc --help` loads the plugin only to ask for commands
-
-            settings = _settings(framework)
-            logger = logging.getLogger(settings.logger)
-            resolved = _Resolved(framework.settings, settings, logger, settings.level_number)
-            self._resolved = resolved
-        return resolved
-
-
-class _Resolved(NamedTuple):
-    """What a call needs from the settings, and the settings object it was read from."""
-
-    source: object
-    settings: LoggingSettings
-    logger: logging.Logger
-    level: int
-
 
 class _Emitter:
     """Write the record of one call, once its outcome is known."""
@@ -95,21 +80,24 @@ class _Emitter:
         self,
         framework: Framework,
         component: Any,
-        resolved: _Resolved,
+        settings: LoggingSettings,
+        logger: logging.Logger,
         arguments: tuple[tuple[Any, ...], dict[str, Any]],
     ) -> None:
-        self.framework, self.component, self.resolved = framework, component, resolved
-        self.arguments = arguments if resolved.settings.include_args else None
+        self.framework, self.component, self.logger = framework, component, logger
+        self.level = settings.level_number
+        self.arguments = arguments if settings.include_args else None
 
     def __call__(self, seconds: float, error: BaseException | None = None) -> None:
-        import json  # as logging above; a call that is logged costs far more than this look-up
+        import json  # as logging above
 
         record = invoke_record(self.framework, self.component, seconds, error, self.arguments)
         line = json.dumps(record, default=str)
-        self.resolved.logger.log(self.resolved.level, "%s", line, extra={"spoc_invoke": record})
+        self.logger.log(self.level, "%s", line, extra={"spoc_invoke": record})
 
 
 async def _logged(call: Coroutine[Any, Any, Any], emit: _Emitter) -> Any:
+    """Await an async component's call and log it with the time the await took."""
     started = time.perf_counter()
     try:
         result = await call

@@ -1,26 +1,38 @@
-"""spoc-logging on real projects in tmp_path: one JSON line per fw.invoke call."""
+"""spoc-logging on real projects in tmp_path: one JSON line per fw.invoke call.
+
+The plugin is loaded as its users get it, through its installed entry point
+(``pip install -e plugins/spoc-logging``; ``make test`` does), and only it:
+the other plugins of the environment stay out. ``spoc.testing``'s fixtures
+write each project, and shut every framework down and restore ``sys.path``
+and the ``apps`` modules after each test.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import os
-import sys
-import textwrap
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import spoc
-from spoc import Schema
 from spoc.errors import SpocError
 from spoc.framework import Framework
 
 from spoc_logging import InvokeLoggingPlugin
 
-SCHEMA = Schema(modules=["views"])
+TOML = """
+[spoc]
+mode = "production"
+
+[spoc.apps]
+production = ["blog"]
+
+[spoc.schema]
+modules = ["views"]
+"""
 
 VIEWS = """
     import spoc
@@ -38,38 +50,33 @@ VIEWS = """
         return number * 2
 """
 
+Start = Callable[..., Framework]
+
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Only this test's plugin instance, no SPOC_* variables, and the process left as found."""
-    for name in [name for name in os.environ if name.startswith("SPOC_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("SPOC_DISABLE_PLUGIN_AUTOLOAD", "1")
-    path, modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        if name == "apps" or name.startswith("apps."):
-            del sys.modules[name]
-
-
-def make_project(root: Path, logging_table: str = "") -> Path:
-    """Write a one-app project whose views are components; ``logging_table`` is the body of ``[spoc.logging]``."""
-    toml = '[spoc]\nmode = "production"\n\n[spoc.apps]\nproduction = ["blog"]\n'
-    if logging_table:
-        toml += f"\n[spoc.logging]\n{textwrap.dedent(logging_table)}"
-    for relative, text in {"config/spoc.toml": toml, "apps/blog/__init__.py": "", "apps/blog/views.py": VIEWS}.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+def _only_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load spoc-logging through its entry point, and no other installed plugin."""
+    monkeypatch.setenv("SPOC_LOAD_PLUGINS", "logging")
 
 
 @pytest.fixture
-def started(tmp_path: Path) -> Iterator[Framework]:
+def start(spoc_project: Callable[..., Path], spoc_framework: Callable[..., Framework]) -> Start:
+    """Return ``start(logging_table="")``: a one-app project whose views are components, started.
+
+    ``logging_table`` is the body of ``[spoc.logging]``.
+    """
+
+    def start(logging_table: str = "") -> Framework:
+        toml = TOML + (f"\n[spoc.logging]\n{logging_table}" if logging_table else "")
+        return spoc_framework(spoc_project({"apps/blog/views.py": VIEWS}, apps=["blog"], toml=toml))
+
+    return start
+
+
+@pytest.fixture
+def started(start: Start) -> Framework:
     """The project started with spoc-logging at its defaults."""
-    with Framework(make_project(tmp_path), SCHEMA, plugins=[InvokeLoggingPlugin()]) as fw:
-        yield fw
+    return start()
 
 
 def logged(caplog: pytest.LogCaptureFixture, logger: str = "spoc.invoke") -> list[dict[str, Any]]:
@@ -142,12 +149,10 @@ def test_nothing_is_logged_while_the_level_is_not_enabled(started: Framework, ca
     assert logged(caplog) == []
 
 
-def test_include_args_adds_the_arguments_with_secrets_masked(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_include_args_adds_the_arguments_with_secrets_masked(start: Start, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="spoc.invoke")
-    root = make_project(tmp_path, "include_args = true\n")
 
-    with Framework(root, SCHEMA, plugins=[InvokeLoggingPlugin()]) as fw:
-        fw.invoke("views", "blog.greet", "ada", greeting="hi", api_key="s3cret")
+    start("include_args = true\n").invoke("views", "blog.greet", "ada", greeting="hi", api_key="s3cret")
 
     [record] = logged(caplog)
     assert record["args"] == ["'ada'"]
@@ -155,31 +160,27 @@ def test_include_args_adds_the_arguments_with_secrets_masked(tmp_path: Path, cap
     assert "s3cret" not in caplog.text
 
 
-def test_level_and_logger_name_come_from_the_settings_section(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_level_and_logger_name_come_from_the_settings_section(start: Start, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="myproject.calls")
-    root = make_project(tmp_path, 'level = "info"\nlogger = "myproject.calls"\n')
 
-    with Framework(root, SCHEMA, plugins=[InvokeLoggingPlugin()]) as fw:
-        fw.invoke("views", "blog.greet", "ada")
+    start('level = "info"\nlogger = "myproject.calls"\n').invoke("views", "blog.greet", "ada")
 
     [record] = [record for record in caplog.records if record.name == "myproject.calls"]
     assert record.levelno == logging.INFO
     assert json.loads(record.getMessage())["component"] == "blog.greet"
 
 
-def test_enabled_false_logs_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_enabled_false_logs_nothing(start: Start, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="spoc.invoke")
-    root = make_project(tmp_path, "enabled = false\n")
 
-    with Framework(root, SCHEMA, plugins=[InvokeLoggingPlugin()]) as fw:
-        fw.invoke("views", "blog.greet", "ada")
+    start("enabled = false\n").invoke("views", "blog.greet", "ada")
 
     assert logged(caplog) == []
 
 
-def test_an_unknown_level_is_an_error_listing_the_valid_ones(tmp_path: Path) -> None:
+def test_an_unknown_level_is_an_error_listing_the_valid_ones(start: Start) -> None:
     with pytest.raises(SpocError) as info:
-        Framework(make_project(tmp_path, 'level = "loud"\n'), SCHEMA, plugins=[InvokeLoggingPlugin()])
+        start('level = "loud"\n')
 
     message = str(info.value)
     assert "spoc.toml" in message
@@ -187,7 +188,9 @@ def test_an_unknown_level_is_an_error_listing_the_valid_ones(tmp_path: Path) -> 
     assert "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'" in message
 
 
-def test_a_call_refused_by_an_inner_middleware_is_logged_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_call_refused_by_an_inner_middleware_is_logged_too(
+    start: Start, spoc_plugins: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="spoc.invoke")
 
     class Auth:
@@ -196,8 +199,10 @@ def test_a_call_refused_by_an_inner_middleware_is_logged_too(tmp_path: Path, cap
             raise PermissionError("not logged in")
             yield  # a generator, as pluggy wants of a wrapper
 
-    plugins = [InvokeLoggingPlugin(), Auth()]
-    with Framework(make_project(tmp_path), SCHEMA, plugins=plugins) as fw, pytest.raises(PermissionError):
+    spoc_plugins.append(Auth())
+    fw = start()
+
+    with pytest.raises(PermissionError):
         fw.invoke("views", "blog.greet", "ada")
 
     [record] = logged(caplog)
@@ -205,13 +210,24 @@ def test_a_call_refused_by_an_inner_middleware_is_logged_too(tmp_path: Path, cap
 
 
 def test_the_installed_distribution_declares_the_logging_entry_point() -> None:
-    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.metadata import distribution
 
-    try:
-        dist = distribution("spoc-logging")
-    except PackageNotFoundError:
-        pytest.skip("spoc-logging is not installed (pip install -e plugins/spoc-logging)")
-
-    [entry_point] = [ep for ep in dist.entry_points if ep.group == "spoc.plugins"]
+    [entry_point] = [ep for ep in distribution("spoc-logging").entry_points if ep.group == "spoc.plugins"]
     assert (entry_point.name, entry_point.value) == ("logging", "spoc_logging:InvokeLoggingPlugin")
     assert entry_point.load() is InvokeLoggingPlugin
+
+
+def test_the_plugin_is_registered_under_its_entry_point_name(started: Framework) -> None:
+    assert isinstance(started.plugin_manager.get_plugin("logging"), InvokeLoggingPlugin)
+
+
+def test_a_new_level_in_the_logging_configuration_applies_to_the_next_call(
+    started: Framework, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="spoc.invoke")
+    started.invoke("views", "blog.greet", "ada")
+
+    caplog.set_level(logging.DEBUG, logger="spoc.invoke")
+    started.invoke("views", "blog.greet", "grace")
+
+    assert len(logged(caplog)) == 1

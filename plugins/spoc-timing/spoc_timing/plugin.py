@@ -18,12 +18,13 @@ from spoc_timing.records import StepTiming, format_report, slowest
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
-    from spoc.lifecycle import Step
 
     from spoc_timing.settings import TimingSettings
 
-__all__ = ["SECTION", "TimingPlugin", "find_plugin", "timings"]
+__all__ = ["NAME", "SECTION", "TimingPlugin", "find_plugin", "timings"]
 
+# The entry point's name in pyproject.toml: SPOC registers the plugin under it.
+NAME: Final = "timing"
 SECTION: Final = "timing"
 
 
@@ -47,7 +48,7 @@ class TimingPlugin:
 
     # tryfirst: the outermost wrapper, so that the time includes every other wrapper.
     @spoc.hookimpl(wrapper=True, tryfirst=True)
-    def spoc_run_step(self, framework: Framework, step: Step, undo: bool) -> Generator[None, Any, Any]:
+    def spoc_run_step(self, framework: Framework, step: spoc.Step, undo: bool) -> Generator[None, Any, Any]:
         """Measure one step, or its undo, and record it."""
         if not _settings(framework).enabled:
             return (yield)
@@ -91,18 +92,23 @@ def _settings(framework: Framework) -> TimingSettings:
 
 
 def find_plugin(framework: Framework) -> TimingPlugin:
-    """Return the framework's timing plugin.
+    """Return the framework's timing plugin, registered under its entry point's name.
+
+    SPOC registers an entry-point plugin under the entry point's name, the one
+    users block with ``-p no:timing``: asking pluggy for that name is exact,
+    where scanning every plugin for an instance of this class would also find
+    a second copy registered by hand.
 
     Raises:
         LookupError: spoc-timing is not loaded in this framework (blocked, or autoload off).
     """
-    for plugin in framework.plugin_manager.get_plugins():
-        if isinstance(plugin, TimingPlugin):
-            return plugin
-    raise LookupError(
-        "spoc-timing is not loaded in this framework: is it installed, and not blocked by "
-        "disable_plugins, -p no:timing or SPOC_DISABLE_PLUGIN_AUTOLOAD? (-p timing loads it)"
-    )
+    plugin = framework.plugin_manager.get_plugin(NAME)
+    if not isinstance(plugin, TimingPlugin):
+        raise LookupError(
+            f"spoc-timing is not loaded in this framework: is it installed, and not blocked by "
+            f"disable_plugins, -p no:{NAME} or SPOC_DISABLE_PLUGIN_AUTOLOAD? (-p {NAME} loads it)"
+        )
+    return plugin
 
 
 def timings(framework: Framework) -> list[StepTiming]:

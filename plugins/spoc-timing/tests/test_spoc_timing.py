@@ -1,22 +1,37 @@
-"""spoc-timing on real projects in tmp_path: what it records, and when it reports."""
+"""spoc-timing on real projects in tmp_path: what it records, and when it reports.
+
+The plugin is loaded as its users get it, through its installed entry point
+(``pip install -e plugins/spoc-timing``; ``make test`` does), and only it:
+the other plugins of the environment stay out. ``spoc.testing``'s fixtures
+write each project, and shut every framework down and restore ``sys.path``
+and the ``apps`` modules after each test.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from spoc import Schema
 from spoc.errors import SpocError
 from spoc.framework import Framework
 
 from spoc_timing import StepTiming, TimingPlugin, find_plugin, format_report, timings
 
-SCHEMA = Schema(modules=["models", "views"], dependencies={"views": ["models"]})
+TOML = """
+[spoc]
+mode = "production"
+
+[spoc.apps]
+production = ["blog"]
+
+[spoc.schema]
+modules = ["models", "views"]
+
+[spoc.schema.dependencies]
+views = ["models"]
+"""
 
 APP = {
     "apps/blog/__init__.py": """
@@ -40,41 +55,33 @@ APP = {
     "apps/blog/views.py": "",
 }
 
+Build = Callable[..., tuple[Framework, TimingPlugin]]
+
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Only this test's plugin instance, no SPOC_* variables, and the process left as found."""
-    for name in [name for name in os.environ if name.startswith("SPOC_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("SPOC_DISABLE_PLUGIN_AUTOLOAD", "1")
-    path, modules = list(sys.path), set(sys.modules)
-    yield
-    sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        if name == "apps" or name.startswith("apps."):
-            del sys.modules[name]
+def _only_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load spoc-timing through its entry point, and no other installed plugin."""
+    monkeypatch.setenv("SPOC_LOAD_PLUGINS", "timing")
 
 
-def make_project(root: Path, timing_table: str = "", files: dict[str, str] | None = None) -> Path:
-    """Write a one-app project with models and views; ``timing_table`` is the body of ``[spoc.timing]``."""
-    toml = '[spoc]\nmode = "production"\n\n[spoc.apps]\nproduction = ["blog"]\n'
-    if timing_table:
-        toml += f"\n[spoc.timing]\n{textwrap.dedent(timing_table)}"
-    for relative, text in {"config/spoc.toml": toml, **APP, **(files or {})}.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
+@pytest.fixture
+def build(spoc_project: Callable[..., Path], spoc_framework: Callable[..., Framework]) -> Build:
+    """Return ``build(timing_table="", files=None)``: the constructed Framework of a one-app project, and its plugin.
+
+    ``timing_table`` is the body of ``[spoc.timing]``; ``files`` replace the
+    app's. The plugin is the instance the entry point loaded, found by name.
+    """
+
+    def build(timing_table: str = "", files: dict[str, str] | None = None) -> tuple[Framework, TimingPlugin]:
+        toml = TOML + (f"\n[spoc.timing]\n{timing_table}" if timing_table else "")
+        fw = spoc_framework(spoc_project({**APP, **(files or {})}, toml=toml), start=False)
+        return fw, find_plugin(fw)
+
+    return build
 
 
-def framework(root: Path) -> tuple[Framework, TimingPlugin]:
-    """Build the project's Framework with a fresh timing plugin, as the entry point would."""
-    plugin = TimingPlugin()
-    return Framework(root, SCHEMA, plugins=[plugin]), plugin
-
-
-def test_every_import_initialize_and_lifecycle_hook_is_timed(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path))
+def test_every_import_initialize_and_lifecycle_hook_is_timed(build: Build) -> None:
+    fw, plugin = build()
 
     with fw:
         recorded = [(t.kind, t.target, t.undo) for t in plugin.timings]
@@ -85,12 +92,12 @@ def test_every_import_initialize_and_lifecycle_hook_is_timed(tmp_path: Path) -> 
         ("initialize", "blog.models", False),
         ("import", "blog.views", False),
         ("spoc_startup", "apps.blog", False),
-        ("spoc_startup", fw.plugin_manager.get_name(plugin), False),
+        ("spoc_startup", "timing", False),
     ]
 
 
-def test_shutdown_steps_are_recorded_as_undo_steps_in_reverse(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path))
+def test_shutdown_steps_are_recorded_as_undo_steps_in_reverse(build: Build) -> None:
+    fw, plugin = build()
 
     fw.startup().shutdown()
 
@@ -105,8 +112,8 @@ def test_shutdown_steps_are_recorded_as_undo_steps_in_reverse(tmp_path: Path) ->
     ]
 
 
-def test_each_step_records_the_label_spoc_gives_it(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path))
+def test_each_step_records_the_label_spoc_gives_it(build: Build) -> None:
+    fw, plugin = build()
 
     with fw:
         labels = [t.label for t in plugin.timings]
@@ -115,8 +122,8 @@ def test_each_step_records_the_label_spoc_gives_it(tmp_path: Path) -> None:
     assert "blog.models.initialize()" in labels
 
 
-def test_slowest_lists_the_startup_steps_longest_first(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path))
+def test_slowest_lists_the_startup_steps_longest_first(build: Build) -> None:
+    fw, plugin = build()
 
     with fw:
         ranked = plugin.slowest()
@@ -128,19 +135,17 @@ def test_slowest_lists_the_startup_steps_longest_first(tmp_path: Path) -> None:
     assert top_two == ranked[:2]
 
 
-def test_a_second_startup_forgets_the_first_ones_timings(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path))
+def test_a_second_startup_forgets_the_first_ones_timings(build: Build) -> None:
+    fw, plugin = build()
     fw.startup().shutdown()
 
     fw.startup()
 
     assert [t.undo for t in plugin.timings] == [False] * 6
-    fw.shutdown()
 
 
-def test_a_failing_step_is_recorded_as_failed_and_its_error_still_stops_startup(tmp_path: Path) -> None:
-    root = make_project(tmp_path, files={"apps/blog/views.py": "raise ValueError('bad view')\n"})
-    fw, plugin = framework(root)
+def test_a_failing_step_is_recorded_as_failed_and_its_error_still_stops_startup(build: Build) -> None:
+    fw, plugin = build(files={"apps/blog/views.py": "raise ValueError('bad view')\n"})
 
     with pytest.raises(SpocError, match=r"apps\.blog\.views"):
         fw.startup()
@@ -149,16 +154,16 @@ def test_a_failing_step_is_recorded_as_failed_and_its_error_still_stops_startup(
     assert failed == [("import", "blog.views")]
 
 
-def test_nothing_is_recorded_when_disabled(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path, "enabled = false\n"))
+def test_nothing_is_recorded_when_disabled(build: Build) -> None:
+    fw, plugin = build("enabled = false\n")
 
     fw.startup().shutdown()
 
     assert plugin.timings == []
 
 
-def test_the_report_is_not_printed_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    fw, _ = framework(make_project(tmp_path))
+def test_the_report_is_not_printed_unless_asked(build: Build, capsys: pytest.CaptureFixture[str]) -> None:
+    fw, _ = build()
 
     fw.startup().shutdown()
 
@@ -166,9 +171,9 @@ def test_the_report_is_not_printed_unless_asked(tmp_path: Path, capsys: pytest.C
 
 
 def test_report_true_prints_the_slowest_startup_steps_to_stderr(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    build: Build, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fw, _ = framework(make_project(tmp_path, "report = true\nslowest = 3\n"))
+    fw, _ = build("report = true\nslowest = 3\n")
 
     fw.startup()
 
@@ -178,12 +183,11 @@ def test_report_true_prints_the_slowest_startup_steps_to_stderr(
     assert heading.startswith("spoc-timing: the 3 slowest startup step(s), of 5 (")
     assert len(rows) == 3
     assert all(row.split()[1] == "ms" for row in rows)
-    fw.shutdown()
 
 
-def test_a_bad_value_or_a_misspelt_key_in_the_section_is_an_error_naming_them(tmp_path: Path) -> None:
+def test_a_bad_value_or_a_misspelt_key_in_the_section_is_an_error_naming_them(build: Build) -> None:
     with pytest.raises(SpocError) as info:
-        framework(make_project(tmp_path, "slowest = -1\nreprot = true\n"))
+        build("slowest = -1\nreprot = true\n")
 
     message = str(info.value)
     assert "spoc.toml" in message
@@ -191,9 +195,8 @@ def test_a_bad_value_or_a_misspelt_key_in_the_section_is_an_error_naming_them(tm
     assert "reprot" in message
 
 
-def test_astartup_records_the_steps_that_run_synchronously(tmp_path: Path) -> None:
-    root = make_project(tmp_path, files={"apps/blog/views.py": "async def initialize():\n    pass\n"})
-    fw, plugin = framework(root)
+def test_astartup_records_the_steps_that_run_synchronously(build: Build) -> None:
+    fw, plugin = build(files={"apps/blog/views.py": "async def initialize():\n    pass\n"})
 
     async def run() -> None:
         async with fw:
@@ -206,23 +209,28 @@ def test_astartup_records_the_steps_that_run_synchronously(tmp_path: Path) -> No
     assert ("initialize", "blog.views") not in kinds
 
 
-def test_timings_finds_the_plugin_of_a_framework(tmp_path: Path) -> None:
-    fw, plugin = framework(make_project(tmp_path))
+def test_the_plugin_is_found_under_its_entry_point_name(build: Build) -> None:
+    fw, plugin = build()
 
     with fw:
-        assert find_plugin(fw) is plugin
+        assert fw.plugin_manager.get_name(plugin) == "timing"
         assert timings(fw) == plugin.timings
+        assert timings(fw) is not plugin.timings
 
 
-def test_timings_says_how_to_load_the_plugin_when_it_is_not_loaded(tmp_path: Path) -> None:
-    fw = Framework(make_project(tmp_path), SCHEMA)
+def test_timings_says_how_to_load_the_plugin_when_it_is_not_loaded(
+    spoc_project: Callable[..., Path], spoc_framework: Callable[..., Framework]
+) -> None:
+    fw = spoc_framework(spoc_project(APP, toml=TOML), start=False, disable_plugins=["timing"])
 
     with pytest.raises(LookupError, match="-p timing loads it"):
         timings(fw)
 
 
-def test_a_plugin_registered_after_construction_uses_the_default_settings(tmp_path: Path) -> None:
-    fw = Framework(make_project(tmp_path), SCHEMA)
+def test_a_plugin_registered_after_construction_uses_the_default_settings(
+    spoc_project: Callable[..., Path], spoc_framework: Callable[..., Framework]
+) -> None:
+    fw = spoc_framework(spoc_project(APP, toml=TOML), start=False, disable_plugins=["timing"])
     plugin = TimingPlugin()
     fw.plugin_manager.register(plugin, name="late-timing")
 
@@ -267,13 +275,8 @@ def test_the_report_marks_a_failed_step() -> None:
 
 
 def test_the_installed_distribution_declares_the_timing_entry_point() -> None:
-    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.metadata import distribution
 
-    try:
-        dist = distribution("spoc-timing")
-    except PackageNotFoundError:
-        pytest.skip("spoc-timing is not installed (pip install -e plugins/spoc-timing)")
-
-    [entry_point] = [ep for ep in dist.entry_points if ep.group == "spoc.plugins"]
+    [entry_point] = [ep for ep in distribution("spoc-timing").entry_points if ep.group == "spoc.plugins"]
     assert (entry_point.name, entry_point.value) == ("timing", "spoc_timing:TimingPlugin")
     assert entry_point.load() is TimingPlugin

@@ -8,12 +8,7 @@ in order.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import spoc
-
-if TYPE_CHECKING:
-    from spoc.workers.supervisor import Worker
 
 
 @spoc.hookimpl
@@ -28,14 +23,14 @@ def spoc_startup(framework: spoc.Framework) -> None:
 
 
 @spoc.hookimpl
-def spoc_after_worker_started(worker: Worker) -> None:
+def spoc_after_worker_started(worker: spoc.Worker) -> None:
     """Say that a worker runs: called on its thread once its setup is done; startup waits for it."""
     every = f", every {worker.spec.every:g} s" if worker.spec.every else ""
     print(f"  start     {worker.name:<17} {worker.kind} worker{every}")
 
 
 @spoc.hookimpl
-def spoc_after_worker_stopped(worker: Worker) -> None:
+def spoc_after_worker_stopped(worker: spoc.Worker) -> None:
     """Say that a worker stopped: workers stop before any app's spoc_shutdown."""
     print(f"  stop      {worker.name:<17} {worker.kind} worker {worker.state}")
 
