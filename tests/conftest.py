@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from framework_support import Recorder
 
 ProjectFactory = Callable[..., Path]
 SOURCE_TREE = Path(__file__).resolve().parent.parent
@@ -108,3 +109,11 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         return write_files(root, all_files)
 
     return make
+
+
+@pytest.fixture
+def rec(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """Put ``spoc_test_recorder`` in ``sys.modules``: project modules record what happens there."""
+    recorder = Recorder()
+    monkeypatch.setitem(sys.modules, recorder.__name__, recorder)
+    return recorder
