@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
 # The first-party plugins, as real distributions found through their entry points.
-	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging
+	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging -e plugins/spoc-celery
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,7 +30,8 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check spoc tests examples plugins bench
 	$(BIN)/python -m ruff format --check spoc tests examples plugins bench
 	$(BIN)/python -m mypy --strict spoc
-	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging
+	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging \
+		plugins/spoc-celery/spoc_celery
 
 docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict --site-dir site
