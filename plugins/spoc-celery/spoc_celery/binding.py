@@ -195,8 +195,8 @@ class Binding:
         """
         connection = self.app.connection_for_write()
         try:
-            connection.ensure_connection(max_retries=1, timeout=2)
-        except Exception as exc:  # noqa: BLE001 - whatever the transport raises means the same here
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+        except Exception as exc:
             raise BrokerUnreachableError(self.broker, exc, retries=START_RETRIES) from exc
         finally:
             connection.release()

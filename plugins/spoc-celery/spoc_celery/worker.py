@@ -38,6 +38,8 @@ logger = logging.getLogger("spoc.celery")
 EXIT_STARTUP_FAILED: Final = 3
 # Celery's message for each failed attempt to reach the broker starts so.
 _CANNOT_CONNECT: Final = "consumer: Cannot connect"
+# ...and its message when it gives up because retrying is turned off contains this.
+_BROKER_DISABLED: Final = "connection to the message broker"
 
 
 class _StartupFailed(BaseException):
@@ -123,16 +125,27 @@ class TaskProcesses:
 
 
 class _BrokerHint(logging.Filter):
-    """Add, once, where the broker is configured to Celery's first "Cannot connect" line."""
+    """Follow Celery's consumer log: add where the broker is set to its first "Cannot connect" line.
+
+    Attributes:
+        failed: Celery reported that it could not reach the broker.
+        ready: the worker reached the broker and consumes.
+    """
 
     def __init__(self, binding: Binding) -> None:
         super().__init__()
         self.binding = binding
-        self.told = False
+        self.told = self.failed = self.ready = False
+
+    def on_ready(self, **_: Any) -> None:
+        self.ready = True
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.told and isinstance(record.msg, str) and record.msg.startswith(_CANNOT_CONNECT):
-            self.told = True
+        message = record.msg if isinstance(record.msg, str) else ""
+        if _BROKER_DISABLED in message:
+            self.failed = True
+        if not self.told and message.startswith(_CANNOT_CONNECT):
+            self.told = self.failed = True
             logger.error(
                 "spoc-celery: the broker %s is unreachable. It is %s; Celery retries as %s (see %s).",
                 self.binding.broker,
@@ -144,13 +157,17 @@ class _BrokerHint(logging.Filter):
 
 
 @contextlib.contextmanager
-def _broker_hint(binding: Binding) -> Iterator[None]:
+def _broker_hint(binding: Binding) -> Iterator[_BrokerHint]:
+    from celery import signals
+
     consumer_logger = logging.getLogger("celery.worker.consumer.consumer")
     hint = _BrokerHint(binding)
     consumer_logger.addFilter(hint)
+    signals.worker_ready.connect(hint.on_ready, weak=False)
     try:
-        yield
+        yield hint
     finally:
+        signals.worker_ready.disconnect(hint.on_ready)
         consumer_logger.removeFilter(hint)
 
 
@@ -161,7 +178,7 @@ def _prepare(framework: Framework, program: str) -> Binding:
     if binding.embedded:
         raise CeleryPluginError(
             f"celery {program} needs a broker, and the project names none: without one, tasks run in the "
-            f"process that sends them. Set {BROKER_SETTING}, e.g. broker_url = \"redis://localhost:6379/0\". "
+            f'process that sends them. Set {BROKER_SETTING}, e.g. broker_url = "redis://localhost:6379/0". '
             f"See {DOCS}."
         )
     binding.bind_all()
@@ -192,7 +209,7 @@ def run_worker(framework: Framework, argv: Sequence[str]) -> int:
     os.close(descriptor)
     processes = TaskProcesses(framework, Path(name))
     try:
-        with processes.connected(), _broker_hint(binding):
+        with processes.connected(), _broker_hint(binding) as hint:
             try:
                 status = _start(binding.app, ["worker", *argv])
             except _StartupFailed:
@@ -200,7 +217,8 @@ def run_worker(framework: Framework, argv: Sequence[str]) -> int:
         reports = processes.reports()
         if reports:
             raise WorkerStartupError(reports)
-        if status != 0:
+        # Celery may stop with status 0 when it gives up on the broker: the reason is checked, not the status.
+        if hint.failed or (status != 0 and not hint.ready):
             binding.check_broker()
         return status
     finally:
