@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,7 @@ class RedisServer:
         argv = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *options]
         argv += ["--dir", str(self.folder), "--daemonize", "no", "--loglevel", "warning"]
         log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         wait_for(self._answers, 10, "redis-server to answer PING")
         return self
@@ -168,9 +168,7 @@ class Process:
     def __init__(self, argv: list[str], log: Path, env: dict[str, str]) -> None:
         self.log = log
         with log.open("wb") as out:
-            self.process = subprocess.Popen(  # noqa: S603
-                argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
+            self.process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     @property
     def pid(self) -> int:
@@ -256,3 +254,51 @@ def jobs_toml(broker: str, extra: str = "") -> str:
         result_backend = "{broker}"
         {extra}
     """
+
+
+# The fixtures: a test module imports the ones it uses by name (there is no conftest.py,
+# so that this folder's helpers never shadow another test folder's `conftest` module).
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One Redis server for the session; each test using it starts with it empty (``redis``)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis(redis_server: RedisServer) -> RedisServer:
+    """The session's Redis server, emptied."""
+    redis_server.flush()
+    return redis_server
+
+
+@pytest.fixture
+def make_jobs(spoc_project: Callable[..., Path], tmp_path: Path) -> Iterator[Callable[..., Jobs]]:
+    """Return ``make(broker, extra_toml="") -> Jobs``: the test project; its processes are killed at the end."""
+    made: list[Jobs] = []
+
+    def make(broker: str, extra: str = "") -> Jobs:
+        files = {"apps/jobs/__init__.py": JOBS_INIT, "apps/jobs/tasks.py": JOBS_TASKS}
+        root = spoc_project(files, toml=jobs_toml(broker, extra))
+        records = tmp_path / "records"
+        records.mkdir(exist_ok=True)
+        jobs = Jobs(root, records, broker)
+        made.append(jobs)
+        return jobs
+
+    yield make
+    for jobs in made:
+        jobs.close()
+
+
+@pytest.fixture
+def jobs_env(make_jobs: Callable[..., Jobs], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Jobs]:
+    """Like ``make_jobs``, with ``JOBS_DIR`` set in this process too (for tasks run or sent here)."""
+
+    def make(broker: str, extra: str = "") -> Jobs:
+        jobs = make_jobs(broker, extra)
+        monkeypatch.setenv("JOBS_DIR", str(jobs.records))
+        return jobs
+
+    return make

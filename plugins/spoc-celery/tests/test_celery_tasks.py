@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from celery_parts import RedisServer, free_port
+from celery_parts import RedisServer, free_port, redis, redis_server  # noqa: F401 - fixtures
 from spoc.errors import ConfigError, SpocError
 
 from spoc_celery import BrokerUnreachableError, CeleryPlugin, SpocTask, TaskNotBoundError, find_plugin, task

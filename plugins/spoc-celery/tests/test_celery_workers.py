@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from celery_parts import Jobs, RedisServer, wait_for
+from celery_parts import Jobs, RedisServer, jobs_env, make_jobs, redis, redis_server, wait_for  # noqa: F401 - fixtures
 
 # At-least-once, the documented way (docs/scale-out.md), with a short visibility timeout for the test.
 AT_LEAST_ONCE = """
