@@ -51,7 +51,7 @@ def sleep_1ms():
 
 # The plain Celery worker: the same modules imported, the same functions registered under
 # the same names, no Framework. The bench's own process sends to both by name.
-PLAIN_WORKER: Final = '''\
+PLAIN_WORKER: Final = """\
 import importlib
 import os
 import sys
@@ -71,7 +71,7 @@ with open(os.path.join(base, "import_order.txt"), encoding="utf-8") as lines:
 
 if __name__ == "__main__":
     app.worker_main(["worker", *sys.argv[1:]])
-'''
+"""
 
 
 def _project(root: Path, apps: int) -> Path:
@@ -82,7 +82,8 @@ def _project(root: Path, apps: int) -> Path:
         (root / "apps" / name / "tasks.py").write_text(TASKS.format(app=name), encoding="utf-8")
     (root / "apps" / "__init__.py").write_text("", encoding="utf-8")
     listed = ", ".join(f'"{name}"' for name in names)
-    toml = f'[spoc]\nmode = "production"\n\n[spoc.apps]\nproduction = [{listed}]\n\n[spoc.schema]\nmodules = ["tasks"]\n'
+    toml = f'[spoc]\nmode = "production"\n\n[spoc.apps]\nproduction = [{listed}]\n'
+    toml += '\n[spoc.schema]\nmodules = ["tasks"]\n'
     (root / "config").mkdir()
     (root / "config" / "spoc.toml").write_text(toml, encoding="utf-8")
     order = ["apps", *(f"apps.{name}" for name in names), *(f"apps.{name}.tasks" for name in names)]
@@ -95,7 +96,7 @@ class _Redis:
     def __init__(self, folder: Path) -> None:
         program = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
         if program is None:
-            raise BenchError("the celery section needs redis-server (apt-get install redis-server, or set REDIS_SERVER)")
+            raise BenchError("section celery needs redis-server: apt-get install redis-server, or set REDIS_SERVER")
         import socket
 
         with socket.socket() as probe:
@@ -226,7 +227,7 @@ def measure(workdir: Path, count: int, rounds: int, log: Any = print) -> tuple[l
             ratios(starts["spoc"], starts["plain"]),
             "x",
             None,
-            f"plain {Stat.of(starts['plain']).median * 1000:.0f} ms, spoc {Stat.of(starts['spoc']).median * 1000:.0f} ms",
+            f"plain {Stat.of(starts['plain']).median * 1e3:.0f} ms, spoc {Stat.of(starts['spoc']).median * 1e3:.0f} ms",
         )
     )
     return rows, raw

@@ -80,7 +80,7 @@ def celery_config(settings: CelerySettings, tasks: Iterable[SpocTask[Any, Any]] 
     Raises:
         ConfigError: a key of ``[spoc.celery]`` is not a Celery setting.
     """
-    from celery.app.defaults import NAMESPACES, flatten
+    from celery.app.defaults import NAMESPACES, flatten  # type: ignore[import-untyped]
 
     config = settings.celery_config()
     known = {name for name, _ in flatten(NAMESPACES)}
@@ -148,7 +148,7 @@ class Binding:
         return self._app
 
     def _make_app(self) -> Any:
-        from celery import Celery
+        from celery import Celery  # type: ignore[import-untyped]
 
         from spoc_celery.celery_task import SpocCeleryTask
 

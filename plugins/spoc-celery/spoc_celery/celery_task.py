@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Task
+from celery import Task  # type: ignore[import-untyped]
 from kombu.exceptions import OperationalError
 
 from spoc_celery.errors import BrokerUnreachableError

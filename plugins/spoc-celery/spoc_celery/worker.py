@@ -65,7 +65,7 @@ class TaskProcesses:
     @contextlib.contextmanager
     def connected(self) -> Iterator[None]:
         """Connect to Celery's process signals for the duration of the run."""
-        from celery import signals
+        from celery import signals  # type: ignore[import-untyped]
 
         handlers = [
             (signals.worker_process_init, self.start),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from apps.blog.services import search_index
-
 from spoc_celery import task
 
 
