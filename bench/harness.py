@@ -76,7 +76,7 @@ class Row:
     """One line of the results table.
 
     Attributes:
-        section: ``startup``, ``dispatch``, ``discovery``, ``cli`` or ``memory``.
+        section: ``startup``, ``dispatch``, ``discovery``, ``cli``, ``memory`` or ``celery``.
         name: what was measured.
         stat: the value (a ratio when ``unit`` is ``"x"``).
         unit: ``"x"``, ``"us"``, ``"ns"``, ``"ms"``, ``"MiB"``.

@@ -22,14 +22,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from bench import cli, discovery, dispatch, imports, startup
+from bench import cli, discovery, dispatch, imports, scaleout, startup
 from bench.harness import Row, child_env, format_table, run_json, write_json
 from bench.workloads import make_project
 
 __all__ = ["FULL", "QUICK", "SECTIONS", "Plan", "main", "run"]
 
 REPO: Final = Path(__file__).resolve().parent.parent
-SECTIONS: Final = ("startup", "dispatch", "discovery", "cli", "memory")
+SECTIONS: Final = ("startup", "dispatch", "discovery", "cli", "memory", "celery")
 DEFAULT_OUTPUT: Final = REPO / "bench" / "results" / "latest.json"
 
 
@@ -46,6 +46,8 @@ class Plan:
     discovery_rounds: int = 7
     cli_rounds: int = 9
     import_rounds: int = 15
+    celery_tasks: int = 1000
+    celery_rounds: int = 3
     notes: list[str] = field(default_factory=list)
 
 
@@ -65,6 +67,8 @@ QUICK: Final = Plan(
     discovery_rounds=3,
     cli_rounds=3,
     import_rounds=5,
+    celery_tasks=200,
+    celery_rounds=1,
 )
 
 
@@ -98,6 +102,9 @@ def run(
         rows += made
     if "memory" in sections:
         made, raw["memory"] = imports.measure(plan.import_rounds, log)
+        rows += made
+    if "celery" in sections:
+        made, raw["celery"] = scaleout.measure(workdir / "celery", plan.celery_tasks, plan.celery_rounds, log)
         rows += made
     order = {section: index for index, section in enumerate(SECTIONS)}
     return sorted(rows, key=lambda row: order[row.section]), raw

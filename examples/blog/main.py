@@ -23,7 +23,7 @@ from types import ModuleType
 import spoc
 
 HERE = Path(__file__).resolve().parent
-KINDS = ["models", "services", "views", "workers"]
+KINDS = ["models", "services", "views", "tasks", "workers"]
 IMPORTED: list[str] = []
 
 
@@ -47,7 +47,12 @@ def unloaded(module: ModuleType) -> None:
 # Schema given in code wins, and this one adds hooks for every kind.
 SCHEMA = spoc.Schema(
     modules=KINDS,
-    dependencies={"services": ["models"], "views": ["models", "services"], "workers": ["services"]},
+    dependencies={
+        "services": ["models"],
+        "views": ["models", "services"],
+        "tasks": ["services"],
+        "workers": ["services", "tasks"],
+    },
     hooks={kind: {"startup": imported, "shutdown": unloaded} for kind in KINDS},
 )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "blog"
-KINDS = ["models", "services", "views", "workers"]
+KINDS = ["models", "services", "views", "tasks", "workers"]
 UNDO = {"import": "unload", "init": "teardown", "start": "stop"}
 STEP = re.compile(r"^  (import|init|start|unload|teardown|stop)\s+(\S+)")
 
@@ -116,6 +116,7 @@ def test_demo_imports_apps_in_load_order_within_each_kind(mode: str, development
         "users.views",
         "blog.views",
         *(["debugtools.views"] if mode == "development" else []),
+        "blog.tasks",
         "blog.workers",
     ]
 

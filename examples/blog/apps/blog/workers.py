@@ -5,14 +5,15 @@ from __future__ import annotations
 import queue
 import threading
 
-from apps.blog.services import latest_posts, published, search_index
+from apps.blog.services import latest_posts, published
+from apps.blog.tasks import index_post
 
 import spoc
 
 
 @spoc.worker
 class Indexer:
-    """Index the words of each published post, off the request path: a queue consumer."""
+    """Hand each published post to the index_post task, off the request path: a queue consumer."""
 
     def main(self, stop: threading.Event) -> None:
         # Until asked to stop, and then until the queue is empty: no post is left unindexed.
@@ -21,8 +22,8 @@ class Indexer:
                 post = published.get(timeout=0.1)
             except queue.Empty:
                 continue
-            for word in f"{post.title} {post.body}".lower().split():
-                search_index.setdefault(word.strip(".,!?:;"), set()).add(post.slug)
+            # In this process by default; on a Celery worker once [spoc.celery] names a broker.
+            index_post.delay(post.slug, post.title, post.body)
 
 
 latest_titles: list[str] = []
