@@ -1,6 +1,6 @@
 """Workers never hang a shutdown: dead children are reaped, wedged threads cost only their stop timeout.
 
-Also: every run gets a fresh stop event.
+Also: every run gets a fresh stop event, and an interrupted start leaves no worker behind.
 """
 
 from __future__ import annotations
@@ -325,3 +325,56 @@ def test_each_restart_of_a_worker_gets_a_fresh_stop_event(framework: Callable[..
         assert not stops[1].is_set()  # the first run's event does not stop the second run
 
     assert worker.state == "stopped"
+
+
+# -- an interrupted start ----------------------------------------------------------------------
+
+
+class Interrupted(BaseException):
+    """What a signal handler may raise in the main thread (KeyboardInterrupt is one)."""
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def test_an_interrupted_start_stops_the_worker_lists_nothing_and_can_start_again(
+    framework: Callable[..., Framework], caplog: pytest.LogCaptureFixture
+) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals need the main thread")
+    main = threading.main_thread().ident
+    assert main is not None
+    setups: list[threading.Event] = []
+
+    class Slow:
+        def setup(self, stop: threading.Event) -> None:
+            setups.append(stop)
+            if len(setups) == 1:  # interrupt the first start, while startup waits for this setup
+                signal.pthread_kill(main, signal.SIGUSR1)
+                stop.wait(WAIT)
+
+        def main(self, stop: threading.Event) -> None:
+            stop.wait(WAIT)
+
+    observer = Observer(named(Slow, "slow"))
+    fw = framework(observer)
+    previous = signal.signal(signal.SIGUSR1, _raise_interrupted)
+    try:
+        with caplog.at_level(logging.WARNING, logger="spoc.workers"), pytest.raises(Interrupted):
+            fw.startup()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+    assert fw.workers == []
+    assert worker_threads() == []  # stopped before the interruption went on
+    assert setups[0].is_set()
+    assert "worker 'slow': its start was interrupted; stopping it" in caplog.messages
+
+    fw.startup()
+    try:
+        assert [(worker.name, worker.state) for worker in fw.workers] == [("slow", "running")]
+        assert worker_threads() == ["spoc-worker:slow"]
+    finally:
+        fw.shutdown()
+    assert worker_threads() == []

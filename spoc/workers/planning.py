@@ -2,11 +2,14 @@
 
 The framework runs these steps last in startup, with the other steps'
 undo stack, so every worker starts after ``spoc_startup`` and stops before
-``spoc_shutdown``, the last started first.
+``spoc_shutdown``, the last started first. A worker step leaves nothing
+behind whatever interrupts it: its undo may run at any time, even when the
+start never ran or was cut short.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
@@ -71,9 +74,8 @@ def collect_workers(framework: Framework, contributed: list[WorkerSpec]) -> list
 def worker_steps(framework: Framework, host: PluginHost, running: list[Worker]) -> Iterator[Step]:
     """Yield the steps that collect the workers, then one per worker: start it, undone by stopping it.
 
-    They come last in startup, so every worker starts after ``spoc_startup``
-    and, the undo stack being unwound in reverse, stops before
-    ``spoc_shutdown``, the last started first.
+    ``running`` is the framework's list of running workers (``fw.workers``):
+    a worker is in it from the moment its start succeeded until its stop, once.
     """
     contributed: list[WorkerSpec] = []
     for impl in host.ordered_impls("spoc_register_workers"):
@@ -102,13 +104,22 @@ def worker_steps(framework: Framework, host: PluginHost, running: list[Worker]) 
 
 
 def _start(handle: Worker, running: list[Worker]) -> None:
-    handle.start()
-    running.append(handle)
+    """Start a worker and list it; if anything interrupts this, stop it again before the interruption goes on."""
+    try:
+        handle.start()
+        if handle not in running:
+            running.append(handle)
+    except BaseException:
+        # stop() has logged and reported its own failure; the caller must see what interrupted the start.
+        with contextlib.suppress(WorkerError):
+            _stop(handle, running)
+        raise
 
 
 def _stop(handle: Worker, running: list[Worker]) -> None:
+    """Stop a worker (a no-op if it never started) and unlist it, also when stopping fails."""
     try:
         handle.stop()
     finally:
-        if handle in running:
+        with contextlib.suppress(ValueError):  # never listed: its start failed or was interrupted
             running.remove(handle)

@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -86,9 +87,11 @@ class Worker:
         self.exitcode: int | None = None
         self.exit_signal: str | None = None
         self._stop = threading.Event()  # once set, no run of this worker begins
+        self._began = threading.Event()  # the supervisor thread runs: it can be joined
         self._settled = threading.Event()  # the first setup is done or failed
         self._lock = threading.Lock()  # guards what the current run shows to stop()
         self._thread: threading.Thread | None = None
+        self._stopped = False  # stop() ran
         self._ask: Callable[[], None] | None = None  # asks the current run to stop
         self._force: Callable[[bool], None] | None = None  # ends it: terminate (False) or kill (True)
 
@@ -117,6 +120,9 @@ class Worker:
     def start(self) -> None:
         """Start the worker, then wait (up to ``start_timeout``) until its setup is done or failed.
 
+        Whatever interrupts the wait (Ctrl+C, a signal handler's exception)
+        stops the worker again, within its stop timeout, before it goes on.
+
         Raises:
             WorkerError: it was started before, or its process cannot be made.
         """
@@ -125,17 +131,33 @@ class Worker:
         if self.kind == "process":
             check_process(self.spec)
         self.state = "starting"
-        self._thread = threading.Thread(target=self._supervise, name=f"spoc-worker:{self.name}", daemon=True)
-        self._thread.start()
-        if not self._settled.wait(self.spec.start_timeout):
+        thread = threading.Thread(target=self._supervise, name=f"spoc-worker:{self.name}", daemon=True)
+        self._thread = thread
+        try:
+            try:
+                thread.start()
+            except Exception:
+                self._thread = None  # no thread was made: nothing runs, nothing to stop
+                raise
+            settled = self._settled.wait(self.spec.start_timeout)
+        except BaseException:
+            if self._thread is not None:
+                self._abandon_start()
+            raise
+        if not settled:
             logger.warning(
                 "worker %r has not finished its setup after %g s (start_timeout); startup goes on",
                 self.name,
                 self.spec.start_timeout,
             )
 
+    def _abandon_start(self) -> None:
+        logger.warning("worker %r: its start was interrupted; stopping it", self.name)
+        with contextlib.suppress(WorkerError):  # stop() logged and reported it; the interruption goes on
+            self.stop()
+
     def stop(self) -> None:
-        """Ask the worker to stop and wait for it, up to ``stop_timeout``; a no-op when not started.
+        """Ask the worker to stop and wait for it, up to ``stop_timeout``; a no-op when not started or stopped.
 
         Raises:
             WorkerTimeoutError: it did not stop in time; a process was terminated
@@ -143,10 +165,11 @@ class Worker:
                 left running as a daemon.
         """
         thread = self._thread
-        if thread is None:
+        if thread is None or self._stopped:
             return
+        self._stopped = True  # a second call (an interrupted start, then its undo) does not wait again
         self._request_stop()
-        thread.join(self.spec.stop_timeout)
+        self._join(thread, self.spec.stop_timeout)
         if not thread.is_alive():
             return
         error = WorkerTimeoutError(self.name, self.kind, self.spec.stop_timeout, self.spec.site)
@@ -155,6 +178,12 @@ class Worker:
         logger.error("%s", error)
         self._emit("spoc_on_worker_error", error=error)
         raise error
+
+    def _join(self, thread: threading.Thread, timeout: float) -> None:
+        """Wait for the supervisor thread up to ``timeout``, also when it was made but has not begun yet."""
+        deadline = time.monotonic() + timeout
+        if self._began.wait(timeout):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _request_stop(self) -> None:
         with self._lock:
@@ -188,6 +217,7 @@ class Worker:
 
     def _supervise(self) -> None:
         """Run the worker, then restart it after failures as its policy allows."""
+        self._began.set()
         try:
             while not self._stop.is_set():
                 ok = self._run()
