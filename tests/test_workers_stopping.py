@@ -378,3 +378,42 @@ def test_an_interrupted_start_stops_the_worker_lists_nothing_and_can_start_again
     finally:
         fw.shutdown()
     assert worker_threads() == []
+
+
+# -- messages ------------------------------------------------------------------------------------
+
+
+class Unpicklable:
+    """A worker class whose instances cannot be sent to a spawned process, with a message that ends in a period."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("this object cannot be pickled.")
+
+    def __call__(self) -> None: ...
+
+
+def test_worker_messages_never_put_two_periods_where_clauses_meet(framework: Callable[..., Framework]) -> None:
+    fw = framework(Observer(spoc.worker(Unpicklable(), name="odd", kind="process")))
+
+    with pytest.raises(WorkerError) as info:
+        fw.startup()
+
+    assert "cannot be sent to a 'spawn' process: TypeError: this object cannot be pickled. Define it" in str(info.value)
+    assert ".." not in str(info.value).replace("(name=...)", "")
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="AppImportError (spoc/errors.py) puts its own period after a cause that ends with one; the lead's fix",
+)
+def test_a_wrong_declaration_in_an_app_module_reads_without_a_double_period(make_project: ProjectFactory) -> None:
+    project = make_project(
+        {"apps/jobs/workers.py": "import spoc\n\n@spoc.worker(kind='periodic')\ndef poll():\n    pass\n"},
+        apps=["jobs"],
+    )
+
+    with pytest.raises(spoc.SpocError) as info:
+        Framework(project, SCHEMA).startup()
+
+    assert "a periodic worker needs every= a positive number of seconds" in str(info.value)
+    assert ".." not in str(info.value)

@@ -92,8 +92,12 @@ def _choice(what: str, value: Any, choices: tuple[str, ...]) -> str | None:
     return f"{what}={value!r} is not valid{hint}; choose one of {', '.join(repr(c) for c in choices)}"
 
 
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _problems(target: Any, options: Mapping[str, Any]) -> Iterator[str]:
-    """Yield what is wrong with a worker declaration, each as one readable clause."""
+    """Yield what is wrong with a worker declaration, each as one clause without a closing period."""
     main = _main_of(target)
     if not callable(main):
         yield "it is not callable" if not isinstance(target, type) else "its class has no main() method"
@@ -103,14 +107,15 @@ def _problems(target: Any, options: Mapping[str, Any]) -> Iterator[str]:
         if problem:
             yield problem
     for what in ("start_timeout", "stop_timeout"):
-        if not isinstance(options[what], (int, float)) or options[what] <= 0:
+        if not _is_seconds(options[what]) or options[what] <= 0:
             yield f"{what}={options[what]!r} must be a positive number of seconds"
     if not isinstance(options["max_restarts"], int) or options["max_restarts"] < 0:
         yield f"max_restarts={options['max_restarts']!r} must be a whole number, 0 or more"
-    if not isinstance(options["backoff"], (int, float)) or options["backoff"] < 0:
-        yield f"backoff={options['backoff']!r} must be a number of seconds, 0 or more"
+    for what in ("backoff", "max_backoff"):
+        if not _is_seconds(options[what]) or options[what] < 0:
+            yield f"{what}={options[what]!r} must be a number of seconds, 0 or more"
     kind, every = options["kind"], options["every"]
-    if kind == "periodic" and (not isinstance(every, (int, float)) or every <= 0):
+    if kind == "periodic" and (not _is_seconds(every) or every <= 0):
         yield f"a periodic worker needs every= a positive number of seconds, not {every!r}, e.g. every=60.0"
     if kind != "periodic" and every is not None:
         yield f"every= is only for periodic workers, and this one is kind={kind!r}"
