@@ -536,6 +536,8 @@ async def ajob() -> None:
         (job, {"restart": "always"}, "restart='always' is not valid; choose one of 'never', 'on-failure'"),
         (job, {"stop_timeout": 0}, "stop_timeout=0 must be a positive number of seconds"),
         (job, {"max_restarts": -1}, "max_restarts=-1 must be a whole number, 0 or more"),
+        (job, {"max_backoff": "30s"}, "max_backoff='30s' must be a number of seconds, 0 or more"),
+        (job, {"stop_timeout": True}, "stop_timeout=True must be a positive number of seconds"),
         (job, {"start_method": "fork-exec"}, "start_method='fork-exec' is not valid"),
         (type("NoMain", (), {}), {}, "its class has no main() method"),
     ],

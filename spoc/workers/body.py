@@ -1,8 +1,9 @@
 """What runs inside a worker: one life (setup, main, teardown), a periodic schedule, a process's body.
 
 Used on a worker's thread and inside a worker's process alike; the
-supervision around it (start, stop, restarts, hooks) is :mod:`spoc.workers`.
-Imported only through :mod:`spoc.workers`, so only projects with workers pay for it.
+supervision around it (start, stop, restarts, hooks) is
+:mod:`spoc.workers.supervisor`, and a process's parent side
+:mod:`spoc.workers.process`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,16 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["PERIODIC_RUN", "Reporter", "StopEvent", "caller", "process_main", "run_once", "run_periodically"]
+__all__ = [
+    "PERIODIC_RUN",
+    "PipeStop",
+    "Reporter",
+    "StopEvent",
+    "caller",
+    "process_main",
+    "run_once",
+    "run_periodically",
+]
 
 logger = logging.getLogger("spoc.workers")
 
@@ -28,7 +38,7 @@ PERIODIC_RUN: Final = "a periodic run"  # the phase of a failed periodic run, wh
 
 
 class StopEvent(Protocol):
-    """What a worker's ``stop`` offers: a threading or multiprocessing ``Event``."""
+    """What a worker's ``stop`` offers: a ``threading.Event``, or in a process a :class:`PipeStop`."""
 
     def is_set(self) -> bool: ...
 
@@ -116,6 +126,36 @@ def run_once(target: Any, stop: Any, every: float | None, report: Reporter) -> b
     return ok
 
 
+class PipeStop:
+    """The ``stop`` of a worker's process: set once the parent writes to the pipe, or is gone.
+
+    The parent asks by writing to a pipe whose read end is this object's,
+    instead of setting a shared ``multiprocessing.Event``: a child killed
+    while it waits can leave a shared event's lock taken, and then the
+    parent's ``set()`` blocks for ever. Writing to a pipe never waits for
+    the child. The end of the pipe counts too: a child whose parent died
+    (and took the write end with it) stops instead of running on, orphaned.
+    Waiting only looks at the pipe, so any number of threads may wait at once.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._set = False
+
+    def is_set(self) -> bool:
+        """Return whether the worker was asked to stop."""
+        return self.wait(0)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the worker is asked to stop, or ``timeout`` seconds; return whether it was."""
+        if not self._set:
+            try:
+                self._set = self._connection.poll(timeout)
+            except (OSError, ValueError):  # closed: nobody is left to say "go on"
+                self._set = True
+        return self._set
+
+
 class _PipeReporter:
     """The reporter inside a worker's process: tells the watching thread of the parent."""
 
@@ -134,15 +174,29 @@ class _PipeReporter:
         self._send(("failed", phase, f"{type(error).__name__}: {error}", text))
 
 
-def process_main(target: Any, every: float | None, stop: Any, connection: Connection) -> None:
-    """Run a process worker inside its process; exit with status 1 if it failed."""
+def process_main(
+    target: Any, every: float | None, stop: Connection, events: Connection, parent_end: Connection | None = None
+) -> None:
+    """Run a process worker inside its process; exit with status 1 if it failed.
+
+    Args:
+        target: the worker's function or class.
+        every: a periodic worker's interval, else ``None``.
+        stop: the read end of the pipe on which the parent asks it to stop.
+        events: where it reports that it started or failed.
+        parent_end: with ``fork``, the copy of the parent's write end of
+            ``stop`` that the child inherited; closed, so that only the
+            parent holds it and the parent's end shows as the pipe's end.
+    """
     # Ctrl+C reaches the whole process group: the parent decides when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A forked child inherits the parent's handlers; terminate() must end it.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if parent_end is not None:
+        parent_end.close()
     try:
-        ok = run_once(target, stop, every, _PipeReporter(connection))
+        ok = run_once(target, PipeStop(stop), every, _PipeReporter(events))
     finally:
-        connection.close()
+        events.close()
     if not ok:
         raise SystemExit(1)

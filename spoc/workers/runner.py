@@ -94,7 +94,7 @@ class Runner:
             return
         # Shutdown is stuck or too slow and the user insists: leave now, worker processes too.
         os.write(2, f"spoc: received {name} again; forcing exit\n".encode())
-        workers = sys.modules.get("spoc.workers.supervisor")
-        if workers is not None:
-            workers.kill_processes()
+        processes = sys.modules.get("spoc.workers.process")
+        if processes is not None:
+            processes.kill_processes()
         os._exit(128 + signum)

@@ -1,9 +1,9 @@
-"""Declare workers, collect them, and plan their lifecycle steps.
+"""Declare workers: ``@spoc.worker``, the :class:`WorkerSpec` it checks, and how a tagged object's spec is read.
 
-Kept light on purpose: ``import spoc`` imports this module for the
-``@spoc.worker`` decorator, and nothing here starts a thread. Running
-workers is :mod:`spoc.workers`' job; it is imported only when a project has
-workers.
+``import spoc`` imports this module for the decorator, so it starts nothing
+and imports nothing heavy. Collecting an application's workers and planning
+their lifecycle steps is :mod:`spoc.workers.planning`; running them is
+:mod:`spoc.workers.supervisor`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from spoc.components import component, get_info, location_of
 from spoc.errors import WorkerError, did_you_mean
-from spoc.lifecycle import Step
 
-if TYPE_CHECKING:
-    import pluggy
+if TYPE_CHECKING:  # served by __getattr__ below, for spoc/framework.py's import path
+    from spoc.workers.planning import worker_steps as worker_steps  # noqa: PLC0414 - a re-export
 
-    from spoc.framework import Framework
-    from spoc.plugins.host import PluginHost
-    from spoc.workers.supervisor import Worker
-
-__all__ = ["KINDS", "RESTART_POLICIES", "START_METHODS", "WorkerSpec", "collect_workers", "worker", "worker_steps"]
+__all__ = ["KINDS", "RESTART_POLICIES", "START_METHODS", "WORKER_TYPE", "WorkerSpec", "make_spec", "spec_of", "worker"]
 
 T = TypeVar("T")
 
@@ -35,7 +29,7 @@ RESTART_POLICIES: Final = ("never", "on-failure")
 START_METHODS: Final = ("spawn", "fork", "forkserver")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkerSpec:
     """What a worker is: its code and how it is run.
 
@@ -74,6 +68,19 @@ class WorkerSpec:
         return f"worker {self.name!r} ({self.site})" if self.site else f"worker {self.name!r}"
 
 
+_DEFAULTS: Final[Mapping[str, Any]] = {
+    "kind": None,
+    "every": None,
+    "restart": "never",
+    "max_restarts": 3,
+    "backoff": 0.5,
+    "max_backoff": 30.0,
+    "start_timeout": 10.0,
+    "stop_timeout": 5.0,
+    "start_method": "spawn",
+}
+
+
 def _main_of(target: Any) -> Any:
     return getattr(target, "main", None) if isinstance(target, type) else target
 
@@ -85,8 +92,12 @@ def _choice(what: str, value: Any, choices: tuple[str, ...]) -> str | None:
     return f"{what}={value!r} is not valid{hint}; choose one of {', '.join(repr(c) for c in choices)}"
 
 
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _problems(target: Any, options: Mapping[str, Any]) -> Iterator[str]:
-    """Yield what is wrong with a worker declaration, each as one readable clause."""
+    """Yield what is wrong with a worker declaration, each as one clause without a closing period."""
     main = _main_of(target)
     if not callable(main):
         yield "it is not callable" if not isinstance(target, type) else "its class has no main() method"
@@ -96,14 +107,15 @@ def _problems(target: Any, options: Mapping[str, Any]) -> Iterator[str]:
         if problem:
             yield problem
     for what in ("start_timeout", "stop_timeout"):
-        if not isinstance(options[what], (int, float)) or options[what] <= 0:
+        if not _is_seconds(options[what]) or options[what] <= 0:
             yield f"{what}={options[what]!r} must be a positive number of seconds"
     if not isinstance(options["max_restarts"], int) or options["max_restarts"] < 0:
         yield f"max_restarts={options['max_restarts']!r} must be a whole number, 0 or more"
-    if not isinstance(options["backoff"], (int, float)) or options["backoff"] < 0:
-        yield f"backoff={options['backoff']!r} must be a number of seconds, 0 or more"
+    for what in ("backoff", "max_backoff"):
+        if not _is_seconds(options[what]) or options[what] < 0:
+            yield f"{what}={options[what]!r} must be a number of seconds, 0 or more"
     kind, every = options["kind"], options["every"]
-    if kind == "periodic" and (not isinstance(every, (int, float)) or every <= 0):
+    if kind == "periodic" and (not _is_seconds(every) or every <= 0):
         yield f"a periodic worker needs every= a positive number of seconds, not {every!r}, e.g. every=60.0"
     if kind != "periodic" and every is not None:
         yield f"every= is only for periodic workers, and this one is kind={kind!r}"
@@ -140,17 +152,15 @@ def make_spec(target: Any, name: str, options: Mapping[str, Any], site: str = ""
     return WorkerSpec(name=name, target=target, site=site, **merged)
 
 
-_DEFAULTS: Final[Mapping[str, Any]] = {
-    "kind": None,
-    "every": None,
-    "restart": "never",
-    "max_restarts": 3,
-    "backoff": 0.5,
-    "max_backoff": 30.0,
-    "start_timeout": 10.0,
-    "stop_timeout": 5.0,
-    "start_method": "spawn",
-}
+def spec_of(obj: Any, default_name: str, site: str = "") -> WorkerSpec:
+    """Return the spec of a worker: as ``@spoc.worker`` declared it, or the defaults for a plain function or class.
+
+    Raises:
+        WorkerError: the declaration is wrong.
+    """
+    info = get_info(obj)
+    options = dict(info.metadata) if info is not None and info.type == WORKER_TYPE else {}
+    return make_spec(obj, options.get("name") or default_name, options, site)
 
 
 @overload
@@ -192,94 +202,10 @@ def worker(obj: Any = None, **options: Any) -> Any:
     return tag if obj is None else tag(obj)
 
 
-def _spec_of(obj: Any, default_name: str, site: str = "") -> WorkerSpec:
-    info = get_info(obj)
-    options = dict(info.metadata) if info is not None and info.type == WORKER_TYPE else {}
-    return make_spec(obj, options.get("name") or default_name, options, site)
+def __getattr__(name: str) -> Any:
+    # Until spoc/framework.py imports them from spoc.workers.planning: then delete this function.
+    if name == "worker_steps":
+        from spoc.workers import planning
 
-
-def _from_hook(host: PluginHost, impl: pluggy.HookImpl, framework: Framework, found: list[WorkerSpec]) -> None:
-    result = host.call_one("spoc_register_workers", impl, framework=framework)
-    if result is None:
-        return
-    if callable(result) or isinstance(result, (str, bytes)):
-        raise WorkerError(
-            f"spoc_register_workers of {host.describe_impl(impl)} returned {result!r}; "
-            "return a list of workers, e.g. [spoc.worker(poll, every=5.0)]",
-            worker="",
-        )
-    for obj in result:
-        found.append(_spec_of(obj, f"{impl.plugin_name}.{getattr(obj, '__name__', type(obj).__name__)}"))
-
-
-def collect_workers(framework: Framework, contributed: list[WorkerSpec]) -> list[WorkerSpec]:
-    """Return the worker components of every module kind, then ``contributed``, names unique.
-
-    Raises:
-        WorkerError: two workers share a name.
-    """
-    specs: list[WorkerSpec] = []
-    seen: set[int] = set()
-    for kind in framework.components.kinds():
-        for name, obj in getattr(framework.components, kind).items():
-            info = get_info(obj)
-            if info is not None and info.type == WORKER_TYPE and id(obj) not in seen:
-                seen.add(id(obj))
-                specs.append(_spec_of(obj, name, framework.components.site(kind, name) or ""))
-    specs += [spec for spec in contributed if id(spec.target) not in seen]
-    by_name: dict[str, WorkerSpec] = {}
-    for spec in specs:
-        first = by_name.setdefault(spec.name, spec)
-        if first is not spec:
-            raise WorkerError(
-                f"two workers are named {spec.name!r}: at {first.site} and at {spec.site}. "
-                "Give one of them another name: @spoc.worker(name=...).",
-                worker=spec.name,
-                site=spec.site,
-            )
-    return specs
-
-
-def worker_steps(framework: Framework, host: PluginHost, running: list[Worker]) -> Iterator[Step]:
-    """Yield the steps that collect the workers, then one per worker: start it, undone by stopping it.
-
-    They come last in startup, so every worker starts after ``spoc_startup``
-    and, the undo stack being unwound in reverse, stops before
-    ``spoc_shutdown``, the last started first.
-    """
-    contributed: list[WorkerSpec] = []
-    for impl in host.ordered_impls("spoc_register_workers"):
-        yield Step(
-            f"spoc_register_workers of {host.describe_impl(impl)}",
-            partial(_from_hook, host, impl, framework, contributed),
-            kind="spoc_register_workers",
-            target=impl.plugin_name,
-        )
-    specs = collect_workers(framework, contributed)
-    if not specs:
-        return
-    from spoc.workers.supervisor import Worker  # threads and processes only for projects that have workers
-
-    for spec in specs:
-        handle = Worker(spec, framework)
-        yield Step(
-            f"start worker {spec.name}",
-            partial(_start, handle, running),
-            partial(_stop, handle, running),
-            f"stop worker {spec.name}",
-            "worker",
-            spec.name,
-        )
-
-
-def _start(handle: Worker, running: list[Worker]) -> None:
-    handle.start()
-    running.append(handle)
-
-
-def _stop(handle: Worker, running: list[Worker]) -> None:
-    try:
-        handle.stop()
-    finally:
-        if handle in running:
-            running.remove(handle)
+        return getattr(planning, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,13 @@
 """Supervise workers: start and stop them, report their events, restart them after failures.
 
 Every worker has a supervisor thread that runs it (threads and periodic
-schedules directly, asyncio in an event loop of its own, a process from a
-watching thread), reports what happens through the worker hooks, and
-restarts it as its policy says. What runs inside a worker is
-:mod:`spoc.worker_body`. Only these modules and :mod:`spoc.runner` import
-threading, multiprocessing and asyncio, and only for projects with workers.
+schedules directly, asyncio in an event loop of its own, a process through
+:mod:`spoc.workers.process`), reports what happens through the worker
+hooks, and restarts it as its policy says. Each run gets a ``stop`` of its
+own, so nothing an earlier run left behind decides whether the next one
+stops. Stopping never waits longer than the worker's ``stop_timeout`` and
+a bounded grace: then a process is terminated and killed, an asyncio main
+cancelled, and a thread, which Python cannot end, left as a daemon.
 """
 
 from __future__ import annotations
@@ -14,56 +16,65 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import multiprocessing
-import multiprocessing.connection
-import pickle
 import threading
-import weakref
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from spoc.errors import WorkerError, WorkerTimeoutError
-from spoc.workers.body import PERIODIC_RUN, StopEvent, caller, process_main, run_once, run_periodically
-from spoc.workers.spec import WorkerSpec
+from spoc.workers.body import PERIODIC_RUN, StopEvent, caller, run_once, run_periodically
+from spoc.workers.process import GRACE, ChildProcess, check_process, exit_signal, kill_processes
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-
     from spoc.framework import Framework
+    from spoc.workers.spec import WorkerSpec
 
 __all__ = ["StopEvent", "Worker", "kill_processes", "run_once", "run_periodically"]
 
 logger = logging.getLogger("spoc.workers")
 
-GRACE: Final = 2.0  # seconds a terminated process or a cancelled task gets to end
-POLL: Final = 0.5  # how often the watcher of a silent process looks again
-
-# Every worker process alive, so that a forced exit can take them along.
-_LIVE_PROCESSES: weakref.WeakSet[BaseProcess] = weakref.WeakSet()
-
-
-def kill_processes() -> None:
-    """Kill every worker process still alive (a forced exit leaves none behind)."""
-    for process in list(_LIVE_PROCESSES):
-        with contextlib.suppress(OSError, ValueError):  # already gone, or closed
-            process.kill()
+_CRASH: Final = "a crash, most often in a C extension"
+_SIGNAL_CAUSES: Final = {
+    "SIGKILL": "the kernel's out-of-memory killer, or another process",
+    "SIGSEGV": _CRASH,
+    "SIGBUS": _CRASH,
+    "SIGILL": _CRASH,
+    "SIGFPE": _CRASH,
+    "SIGABRT": _CRASH,
+}
 
 
 async def _maybe_await(result: Any) -> Any:
     return await result if inspect.isawaitable(result) else result
 
 
+def _cancel_soon(loop: asyncio.AbstractEventLoop, task: asyncio.Future[Any], kill: bool = False) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the run is over
+        loop.call_soon_threadsafe(task.cancel)
+
+
+def _set_soon(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the run is over
+        loop.call_soon_threadsafe(event.set)
+
+
 class Worker:
     """A worker of the running application: its spec, its state, the thread that supervises it.
 
     Attributes:
-        spec: how it was declared (:class:`~spoc.worker_spec.WorkerSpec`).
+        spec: how it was declared (:class:`~spoc.workers.spec.WorkerSpec`).
         state: ``new``, ``starting``, ``running``, ``restarting``, and at the
             end of a run ``stopped`` (asked to), ``finished`` (main returned
             by itself) or ``failed``.
         restarts: how many times it was restarted.
         error: its last failure, or ``None``.
         pid: the process id of a process worker's current (or last) process.
+        exitcode: how a process worker's last process ended: its exit status,
+            or minus the number of the signal that killed it (``-9``);
+            ``None`` while it runs, and for the other kinds.
+        exit_signal: the name of the signal that killed that process, e.g.
+            ``SIGKILL``; ``None`` if it exited by itself.
     """
 
     def __init__(self, spec: WorkerSpec, framework: Framework | None = None) -> None:
@@ -73,15 +84,16 @@ class Worker:
         self.restarts = 0
         self.error: BaseException | None = None
         self.pid: int | None = None
-        self._stop = threading.Event()
-        self._settled = threading.Event()
-        self._lock = threading.Lock()
+        self.exitcode: int | None = None
+        self.exit_signal: str | None = None
+        self._stop = threading.Event()  # once set, no run of this worker begins
+        self._began = threading.Event()  # the supervisor thread runs: it can be joined
+        self._settled = threading.Event()  # the first setup is done or failed
+        self._lock = threading.Lock()  # guards what the current run shows to stop()
         self._thread: threading.Thread | None = None
-        self._process: BaseProcess | None = None
-        self._process_stop: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._async_stop: asyncio.Event | None = None
-        self._main_task: asyncio.Future[Any] | None = None
+        self._stopped = False  # stop() ran
+        self._ask: Callable[[], None] | None = None  # asks the current run to stop
+        self._force: Callable[[bool], None] | None = None  # ends it: terminate (False) or kill (True)
 
     @property
     def name(self) -> str:
@@ -108,35 +120,56 @@ class Worker:
     def start(self) -> None:
         """Start the worker, then wait (up to ``start_timeout``) until its setup is done or failed.
 
+        Whatever interrupts the wait (Ctrl+C, a signal handler's exception)
+        stops the worker again, within its stop timeout, before it goes on.
+
         Raises:
             WorkerError: it was started before, or its process cannot be made.
         """
         if self._thread is not None:
             raise WorkerError(f"{self.spec.describe()} was started already; a Worker runs once", worker=self.name)
         if self.kind == "process":
-            self._prepare_process()
+            check_process(self.spec)
         self.state = "starting"
-        self._thread = threading.Thread(target=self._supervise, name=f"spoc-worker:{self.name}", daemon=True)
-        self._thread.start()
-        if not self._settled.wait(self.spec.start_timeout):
+        thread = threading.Thread(target=self._supervise, name=f"spoc-worker:{self.name}", daemon=True)
+        self._thread = thread
+        try:
+            try:
+                thread.start()
+            except Exception:
+                self._thread = None  # no thread was made: nothing runs, nothing to stop
+                raise
+            settled = self._settled.wait(self.spec.start_timeout)
+        except BaseException:
+            if self._thread is not None:
+                self._abandon_start()
+            raise
+        if not settled:
             logger.warning(
                 "worker %r has not finished its setup after %g s (start_timeout); startup goes on",
                 self.name,
                 self.spec.start_timeout,
             )
 
+    def _abandon_start(self) -> None:
+        logger.warning("worker %r: its start was interrupted; stopping it", self.name)
+        with contextlib.suppress(WorkerError):  # stop() logged and reported it; the interruption goes on
+            self.stop()
+
     def stop(self) -> None:
-        """Ask the worker to stop and wait for it, up to ``stop_timeout``; a no-op when not started.
+        """Ask the worker to stop and wait for it, up to ``stop_timeout``; a no-op when not started or stopped.
 
         Raises:
-            WorkerTimeoutError: it did not stop in time; a process was terminated,
-                an asyncio main task cancelled, a thread left running as a daemon.
+            WorkerTimeoutError: it did not stop in time; a process was terminated
+                (killed if it resisted), an asyncio main task cancelled, a thread
+                left running as a daemon.
         """
         thread = self._thread
-        if thread is None:
+        if thread is None or self._stopped:
             return
+        self._stopped = True  # a second call (an interrupted start, then its undo) does not wait again
         self._request_stop()
-        thread.join(self.spec.stop_timeout)
+        self._join(thread, self.spec.stop_timeout)
         if not thread.is_alive():
             return
         error = WorkerTimeoutError(self.name, self.kind, self.spec.stop_timeout, self.spec.site)
@@ -146,34 +179,45 @@ class Worker:
         self._emit("spoc_on_worker_error", error=error)
         raise error
 
+    def _join(self, thread: threading.Thread, timeout: float) -> None:
+        """Wait for the supervisor thread up to ``timeout``, also when it was made but has not begun yet."""
+        deadline = time.monotonic() + timeout
+        if self._began.wait(timeout):
+            thread.join(max(0.0, deadline - time.monotonic()))
+
     def _request_stop(self) -> None:
-        self._stop.set()
         with self._lock:
-            if self._process_stop is not None:
-                self._process_stop.set()
-            loop, event = self._loop, self._async_stop
-            if loop is not None and event is not None:
-                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the run is over
-                    loop.call_soon_threadsafe(event.set)
+            self._stop.set()
+            if self._ask is not None:
+                self._ask()
 
     def _end_forcibly(self, thread: threading.Thread) -> None:
         with self._lock:
-            process, loop, task = self._process, self._loop, self._main_task
-        if process is not None:
-            process.terminate()
+            force = self._force
+        if force is None:  # a thread: Python cannot end it
+            return
+        force(False)
+        thread.join(GRACE)
+        if thread.is_alive():
+            force(True)
             thread.join(GRACE)
-            if thread.is_alive():
-                process.kill()
-                thread.join(GRACE)
-        elif loop is not None and task is not None:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(task.cancel)
-            thread.join(GRACE)
+
+    def _expose(self, ask: Callable[[], None], force: Callable[[bool], None] | None = None) -> None:
+        """Let stop() reach the run that begins; ask it at once if stopping already."""
+        with self._lock:
+            self._ask, self._force = ask, force
+            if self._stop.is_set():
+                ask()
+
+    def _conceal(self) -> None:
+        with self._lock:
+            self._ask = self._force = None
 
     # -- the supervisor thread ----------------------------------------------
 
     def _supervise(self) -> None:
         """Run the worker, then restart it after failures as its policy allows."""
+        self._began.set()
         try:
             while not self._stop.is_set():
                 ok = self._run()
@@ -221,10 +265,18 @@ class Worker:
         elif self.kind == "process":
             ok = self._run_process()
         else:
-            ok = run_once(self.spec.target, self._stop, self.spec.every, self)
+            ok = self._run_thread()
         self.state = "stopped" if ok and self._stop.is_set() else "finished" if ok else "failed"
         self._emit("spoc_after_worker_stopped")
         return ok
+
+    def _run_thread(self) -> bool:
+        stop = threading.Event()
+        self._expose(stop.set)
+        try:
+            return run_once(self.spec.target, stop, self.spec.every, self)
+        finally:
+            self._conceal()
 
     # Reporter: events of the thread and asyncio kinds, and of a process as its watcher hears them.
 
@@ -240,6 +292,8 @@ class Worker:
         remote = getattr(error, "remote_traceback", "")
         if remote:
             logger.error("worker %r failed in %s:\n%s", self.name, phase, remote.rstrip())
+        elif isinstance(error, WorkerError) and error.__traceback__ is None:  # SPOC's own finding: no traceback
+            logger.error("%s", error)
         else:
             logger.error(
                 "worker %r failed in %s: %s: %s", self.name, phase, type(error).__name__, error, exc_info=error
@@ -264,15 +318,11 @@ class Worker:
 
     async def _run_async(self) -> bool:
         stop = asyncio.Event()
-        with self._lock:
-            self._loop, self._async_stop = asyncio.get_running_loop(), stop
-        if self._stop.is_set():
-            stop.set()
+        self._expose(partial(_set_soon, asyncio.get_running_loop(), stop))
         try:
             return await self._async_life(stop)
         finally:
-            with self._lock:
-                self._loop = self._async_stop = self._main_task = None
+            self._conceal()
 
     async def _async_life(self, stop: asyncio.Event) -> bool:
         target = self.spec.target
@@ -288,7 +338,7 @@ class Worker:
         ok = True
         task = asyncio.ensure_future(caller(target if instance is None else instance.main, stop)())
         with self._lock:
-            self._main_task = task
+            self._force = partial(_cancel_soon, asyncio.get_running_loop(), task)
         try:
             await task
         except asyncio.CancelledError:
@@ -309,93 +359,67 @@ class Worker:
 
     # -- process: the worker runs in a child process, watched from this thread ------
 
-    def _prepare_process(self) -> None:
-        method = self.spec.start_method
-        available = multiprocessing.get_all_start_methods()
-        if method not in available:
-            raise WorkerError(
-                f"{self.spec.describe()}: start_method={method!r} is not available on this platform; "
-                f"available: {', '.join(available)}",
-                worker=self.name,
-                site=self.spec.site,
-            )
-        if method != "fork":
-            try:
-                pickle.dumps(self.spec.target)
-            except Exception as exc:
-                raise WorkerError(
-                    f"{self.spec.describe()} cannot be sent to a {method!r} process: {type(exc).__name__}: {exc}. "
-                    "Define it at the top level of a module, or use start_method='fork'.",
-                    worker=self.name,
-                    site=self.spec.site,
-                ) from exc
-        self._process_stop = multiprocessing.get_context(method).Event()
-
     def _run_process(self) -> bool:
-        context: Any = multiprocessing.get_context(self.spec.start_method)
-        reader, writer = context.Pipe(duplex=False)
-        process = context.Process(
-            target=process_main,
-            args=(self.spec.target, self.spec.every, self._process_stop, writer),
-            name=f"spoc-worker:{self.name}",
-            daemon=True,
-        )
+        self.exitcode = self.exit_signal = None
         try:
-            with self._lock:
-                if self._stop.is_set():
-                    return True
-                process.start()
-                self._process, self.pid = process, process.pid
-            _LIVE_PROCESSES.add(process)
-        except Exception as exc:  # noqa: BLE001 - reported through the hooks
+            child = ChildProcess(self.spec)
+        except Exception as exc:  # noqa: BLE001 - e.g. too many open files; reported through the hooks
             self.failed("start", exc)
             return False
-        finally:
-            writer.close()
+        # Exposed before the child exists: a stop asked meanwhile waits in the pipe for it.
+        self._expose(child.request_stop, child.force)
         try:
-            return self._watch(process, reader)
+            try:
+                child.start()
+            except Exception as exc:  # noqa: BLE001 - reported through the hooks
+                self.failed("start", exc)
+                return False
+            self.pid = child.pid
+            return self._watch(child)
         finally:
-            with self._lock:
-                self._process = None
-            reader.close()
-            _LIVE_PROCESSES.discard(process)
+            self._conceal()
+            child.close()
 
-    def _watch(self, process: BaseProcess, reader: Connection) -> bool:
-        """Relay the process's messages until it exits; return whether it did not fail."""
-        ok = True
-        waiting: list[Any] = [reader, process.sentinel]
-        while waiting:
-            ready = multiprocessing.connection.wait(waiting, timeout=POLL)
-            if reader in ready:
-                try:
-                    ok = self._relay(reader.recv(), process) and ok
-                except EOFError:  # the process closed its end: only its exit is left to wait for
-                    waiting = [process.sentinel]
-            elif process.sentinel in ready:
-                while reader in waiting and reader.poll():
-                    try:
-                        ok = self._relay(reader.recv(), process) and ok
-                    except EOFError:
-                        break
-                waiting = []
-        process.join(GRACE)
-        code = process.exitcode
-        if ok and code not in (0, None) and not (self._stop.is_set() and code < 0):
-            reason = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-            error = WorkerError(f"worker {self.name!r}: its process {process.pid} {reason}", worker=self.name)
-            self.failed("main", error)
-            ok = False
-        return ok
+    def _watch(self, child: ChildProcess) -> bool:
+        """Relay the child's messages until it exits; record how it ended; return whether it did not fail."""
+        ok, started = True, False
+        for message in child.events():
+            if message[0] == "started":
+                started = True
+                self.started()
+            else:
+                ok = self._relay(message, child.pid) and ok
+        self.exitcode, self.exit_signal = child.exitcode, exit_signal(child.exitcode)
+        # Explained: a clean exit, our own terminate/kill, or the status 1 of a failure it reported.
+        if child.exitcode in (0, None) or child.forced or (child.exitcode == 1 and not ok):
+            return ok
+        self.failed("main" if started else "setup", self._death(child, started))
+        return False
 
-    def _relay(self, message: tuple[Any, ...], process: BaseProcess) -> bool:
-        if message[0] == "started":
-            self.started()
-            return True
+    def _death(self, child: ChildProcess, started: bool) -> WorkerError:
+        """Return the error that says how a child ended without reporting why."""
+        when = "while stopping" if self._stop.is_set() else "while it ran" if started else "during its setup"
+        if self.exit_signal:
+            cause = _SIGNAL_CAUSES.get(self.exit_signal, "another process")
+            how = f"was killed by {self.exit_signal} {when}, a signal SPOC did not send ({cause})"
+        else:
+            how = (
+                f"exited with status {child.exitcode} {when} without reporting an exception "
+                "(os._exit(), or exit() in a C extension)"
+            )
+        restart = " Declare it with restart='on-failure' to have it restarted." if self.spec.restart == "never" else ""
+        return WorkerError(
+            f"{self.spec.describe()}: its process {child.pid} {how}.{restart}",
+            worker=self.name,
+            site=self.spec.site,
+        )
+
+    def _relay(self, message: tuple[Any, ...], pid: int | None) -> bool:
         _, phase, summary, text = message
         self.failed(
             phase,
             WorkerError(
-                f"worker {self.name!r} failed in {phase} in its process {process.pid}: {summary}",
+                f"worker {self.name!r} failed in {phase} in its process {pid}: {summary}",
                 worker=self.name,
                 site=self.spec.site,
                 remote_traceback=text,
@@ -404,4 +428,5 @@ class Worker:
         return bool(phase == PERIODIC_RUN)
 
     def __repr__(self) -> str:
-        return f"<Worker {self.name} {self.kind} {self.state}>"
+        ended = self.exit_signal or (f"exit status {self.exitcode}" if self.exitcode else "")
+        return f"<Worker {self.name} {self.kind} {self.state}{f' ({ended})' if ended else ''}>"
