@@ -47,6 +47,11 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _said(cause: BaseException) -> str:
+    """Return ``Type: message`` of an exception, without the message's own final period (ours follows)."""
+    return f"{type(cause).__name__}: {str(cause).rstrip().rstrip('.')}"
+
+
 def _choices(choices: Sequence[str]) -> str:
     return ", ".join(repr(choice) for choice in choices) if choices else "none"
 
@@ -99,7 +104,7 @@ class AppImportError(SpocError):
         self.path = path
         super().__init__(
             f"importing {module!r} of app {app!r} ({path}) failed: "
-            f"{type(cause).__name__}: {cause}. The error is raised inside the app's own code; "
+            f"{_said(cause)}. The error is raised inside the app's own code; "
             "see the chained traceback (a missing package needs installing)."
         )
 
@@ -163,7 +168,7 @@ class PluginLoadError(SpocError):
         self.version = version
         dist = f" from {distribution} {version}" if distribution else ""
         super().__init__(
-            f"plugin {plugin!r}{dist} failed to load: {type(cause).__name__}: {cause}. "
+            f"plugin {plugin!r}{dist} failed to load: {_said(cause)}. "
             f"Upgrade or uninstall it, or disable it: disable_plugins = [{plugin!r}] under [spoc], "
             f"'-p no:{plugin}' on the command line, or SPOC_DISABLE_PLUGIN_AUTOLOAD=1; "
             'plugin_errors = "warn" under [spoc] skips broken plugins with a warning instead.'
@@ -204,9 +209,7 @@ class PluginHookError(SpocError):
             else "Fix the implementation."
         )
         who = f"{source} plugin" if source else "plugin"
-        super().__init__(
-            f"{who} {plugin!r}{dist} raised in {hook} at {location}: {type(cause).__name__}: {cause}. {how}"
-        )
+        super().__init__(f"{who} {plugin!r}{dist} raised in {hook} at {location}: {_said(cause)}. {how}")
 
 
 class NotStartedError(SpocError):
@@ -257,7 +260,7 @@ class StartupError(SpocError):
                 str(err) for err in self.undo_errors
             )
         super().__init__(
-            f"startup failed at step `{step}`: {type(cause).__name__}: {cause}. "
+            f"startup failed at step `{step}`: {_said(cause)}. "
             f"Every step already done was undone in reverse order.{extra}"
         )
 

@@ -33,7 +33,7 @@ from spoc.settings.loading import load_settings
 from spoc.settings.project import Project
 from spoc.settings.sections import load_sections
 from spoc.settings.sources import Overrides, ProjectSources
-from spoc.workers.spec import worker_steps
+from spoc.workers.planning import worker_steps
 
 if TYPE_CHECKING:
     from spoc.settings.model import Settings
@@ -370,6 +370,7 @@ class Framework:
                 f"unload {node.label}",
                 "import",
                 node.label,
+                undo_anytime=True,  # unloading forgets only what the import left
             )
             module = self.modules.get(node.label)
             if module is None:

@@ -47,6 +47,10 @@ class Step:
             ``spoc_register_components``, ``spoc_startup``,
             ``spoc_register_workers``, ``worker`` or ``prepare``.
         target: what it acts on: ``blog.models``, a plugin's or a worker's name.
+        undo_anytime: the undo is safe even if the step did not finish (it
+            undoes only what was done). Such a step goes on the undo stack
+            before it runs, so that an interruption at any moment, even right
+            after it finished, leaves nothing of it behind.
     """
 
     label: str
@@ -55,6 +59,7 @@ class Step:
     undo_label: str = ""
     kind: str = "step"
     target: str = ""
+    undo_anytime: bool = False
 
 
 Executor = Callable[[Step, bool], Any]
@@ -204,10 +209,13 @@ def run_steps(steps: Iterable[Step], stack: UndoStack) -> None:
                 return
             label = step.label
             logger.debug("startup: %s", label)
+            if step.undo_anytime:
+                stack.push(step)
             _refuse_awaitable(stack.execute(step, False), label)
+            if not step.undo_anytime:
+                stack.push(step)
         except BaseException as exc:  # noqa: BLE001 - a failure, or an interruption, undoes what was done
             _raise_failure(label, exc, _unwind_after(stack))
-        stack.push(step)
         label = f"planning the step after `{label}`"
 
 
@@ -221,12 +229,15 @@ async def run_steps_async(steps: Iterable[Step], stack: UndoStack) -> None:
                 return
             label = step.label
             logger.debug("startup: %s", label)
+            if step.undo_anytime:
+                stack.push(step)
             result = stack.execute(step, False)
             if inspect.isawaitable(result):
                 await result
+            if not step.undo_anytime:
+                stack.push(step)
         except BaseException as exc:  # noqa: BLE001 - a failure, or an interruption, undoes what was done
             _raise_failure(label, exc, await _aunwind_after(stack))
-        stack.push(step)
         label = f"planning the step after `{label}`"
 
 

@@ -402,10 +402,6 @@ def test_worker_messages_never_put_two_periods_where_clauses_meet(framework: Cal
     assert ".." not in str(info.value).replace("(name=...)", "")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="AppImportError (spoc/errors.py) puts its own period after a cause that ends with one; the lead's fix",
-)
 def test_a_wrong_declaration_in_an_app_module_reads_without_a_double_period(make_project: ProjectFactory) -> None:
     project = make_project(
         {"apps/jobs/workers.py": "import spoc\n\n@spoc.worker(kind='periodic')\ndef poll():\n    pass\n"},

@@ -100,6 +100,7 @@ def worker_steps(framework: Framework, host: PluginHost, running: list[Worker]) 
             f"stop worker {spec.name}",
             "worker",
             spec.name,
+            undo_anytime=True,  # stopping a worker that never started does nothing
         )
 
 

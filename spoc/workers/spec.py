@@ -11,13 +11,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 from spoc.components import component, get_info, location_of
 from spoc.errors import WorkerError, did_you_mean
-
-if TYPE_CHECKING:  # served by __getattr__ below, for spoc/framework.py's import path
-    from spoc.workers.planning import worker_steps as worker_steps  # noqa: PLC0414 - a re-export
 
 __all__ = ["KINDS", "RESTART_POLICIES", "START_METHODS", "WORKER_TYPE", "WorkerSpec", "make_spec", "spec_of", "worker"]
 
@@ -200,12 +197,3 @@ def worker(obj: Any = None, **options: Any) -> Any:
         return component(target, metadata={"type": WORKER_TYPE, **options})
 
     return tag if obj is None else tag(obj)
-
-
-def __getattr__(name: str) -> Any:
-    # Until spoc/framework.py imports them from spoc.workers.planning: then delete this function.
-    if name == "worker_steps":
-        from spoc.workers import planning
-
-        return getattr(planning, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

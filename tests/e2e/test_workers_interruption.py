@@ -143,10 +143,6 @@ def test_sigint_while_startup_waits_for_a_setup_leaves_no_worker_thread_process_
         assert "did not stop within 1 s of being asked to; its process was terminated." in stderr
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the lifecycle to unwind the steps already done on any BaseException (spoc/lifecycle.py, the lead)",
-)
 def test_sigint_during_the_second_workers_setup_also_stops_the_first(make_project: ProjectFactory) -> None:
     workers = WORKERS.replace("{kind}", "thread").replace("{setup}", "waits")
     project = make_project({"apps/jobs/workers.py": workers, "main.py": MAIN}, apps=["jobs"], toml=TOML)
