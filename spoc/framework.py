@@ -183,6 +183,19 @@ class Framework:
         """Every ``app.module`` node in the order startup imports them."""
         return [node.label for node in self._nodes]
 
+    def setting_origin(self, key: str) -> str | None:
+        """Say where the value in force of a setting was set, for messages that tell the user what to change.
+
+        Args:
+            key: a dotted key below ``[spoc]``: ``"debug"``, ``"celery.broker_url"``.
+
+        Returns:
+            ``"config/spoc.toml:12"``, ``"SPOC_CELERY__BROKER_URL"``, ``".env:3"``,
+            ``"Framework(settings=...)"``..., or ``None`` when the value is the default.
+        """
+        origin = self.project.sources.origin_of(tuple(key.removeprefix("spoc.").split(".")))
+        return None if origin is None else origin.location(self.base_dir)
+
     def lifecycle_call_order(self, hook_name: str) -> list[pluggy.HookImpl]:
         """Return the non-wrapper implementations of a lifecycle hook in the order SPOC calls them.
 

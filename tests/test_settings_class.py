@@ -217,3 +217,47 @@ def test_importing_spoc_imports_no_pydantic() -> None:
     loaded = run_python("import sys, spoc; print(sorted(n for n in sys.modules if n.startswith('pydantic')))")
 
     assert loaded.strip() == "[]"
+
+
+def test_setting_origin_says_where_a_value_in_force_was_set(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_files(project, {"config/spoc.toml": TOML + "workers = 5\n"})
+    monkeypatch.setenv("SPOC_API_KEY", "sk")
+
+    fw = Framework(project)
+
+    assert fw.setting_origin("workers") == "config/spoc.toml:3"
+    assert fw.setting_origin("spoc.api_key") == "SPOC_API_KEY"
+    assert fw.setting_origin("database_url") is None  # the default
+
+
+def test_a_section_rejected_as_a_whole_is_shown_by_its_keys_not_its_values(make_project: ProjectFactory) -> None:
+    root = make_project(
+        {
+            "apps/vault/__init__.py": """
+                import pydantic
+                import spoc
+
+                class VaultSettings(pydantic.BaseModel):
+                    url: str = ""
+                    token: str = ""
+
+                    @pydantic.model_validator(mode="before")
+                    @classmethod
+                    def both_or_none(cls, values):
+                        if bool(values.get("url")) != bool(values.get("token")):
+                            raise ValueError("set url and token together")
+                        return values
+
+                @spoc.hookimpl
+                def spoc_load_settings():
+                    return {"vault": VaultSettings}
+            """
+        },
+        toml=TOML + '\n[spoc.apps]\nproduction = ["vault"]\n\n[spoc.vault]\nurl = "https://user:hunter2@vault"\n',
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        Framework(root)
+
+    assert "'spoc.vault' = a table with keys url is invalid" in str(caught.value)
+    assert "hunter2" not in str(caught.value)

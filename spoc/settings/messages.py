@@ -84,6 +84,15 @@ def _expected(model: Any, loc: KeyPath, message: str) -> str:
     return f"{name} ({message})"
 
 
+def _shown(value: Any, *, secret: bool) -> str:
+    """Show a wrong value: masked when secret; a table by its keys only, since its values may hold secrets."""
+    if secret:
+        return repr(MASK)
+    if isinstance(value, Mapping):
+        return f"a table with keys {', '.join(map(str, value)) or '(none)'}"
+    return repr(value)
+
+
 def problems_of_validation_error(
     model: type[BaseModel],
     error: ValidationError,
@@ -114,11 +123,11 @@ def problems_of_validation_error(
             variable = "SPOC_" + "__".join(path).upper()
             problems.append(ConfigProblem(f"{key!r} is required: set it in spoc.toml or as {variable}", None, key))
         else:
-            value = MASK if _is_secret(model, loc) or is_secret_name(prefix) else item.get("input")
+            shown = _shown(item.get("input"), secret=_is_secret(model, loc) or is_secret_name(prefix))
             expected = _expected(model, loc, item["msg"])
             if item["type"] in _SHAPE_ERRORS and origin is not None and origin.source in ("environment", "dotenv"):
                 expected += JSON_HINT
-            problems.append(ConfigProblem(f"{key!r} = {value!r} is invalid: expected {expected}", origin, key))
+            problems.append(ConfigProblem(f"{key!r} = {shown} is invalid: expected {expected}", origin, key))
     return problems
 
 
