@@ -7,23 +7,15 @@ everything else, Celery included, is imported when a command runs.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-if TYPE_CHECKING:
-    from spoc.framework import Framework
+import spoc
 
-__all__ = ["CommandContext", "add_commands"]
+__all__ = ["add_commands"]
 
 HELP = "run Celery for this project: a worker (task processes run SPOC's lifecycle) or beat (periodic tasks)"
 WORKER_HELP = "run a Celery worker; every task process starts the project before its first task"
 BEAT_HELP = "run Celery beat: send each @task(every=...) once per interval, for every worker together"
-
-
-class CommandContext(Protocol):
-    """What SPOC hands a command: the global options, and the project's Framework built from them."""
-
-    def framework(self, settings_overrides: Mapping[str, Any] | None = None) -> Framework: ...
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,20 +38,20 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _usage(parser: argparse.ArgumentParser) -> Any:
-    def run(args: argparse.Namespace, context: CommandContext) -> int:
+    def run(args: argparse.Namespace, context: spoc.CommandContext) -> int:
         parser.print_help()
         return 2
 
     return run
 
 
-def _worker(args: argparse.Namespace, context: CommandContext) -> int:
+def _worker(args: argparse.Namespace, context: spoc.CommandContext) -> int:
     from spoc_celery.worker import run_worker
 
     return run_worker(context.framework(), list(args.celery_args))
 
 
-def _beat(args: argparse.Namespace, context: CommandContext) -> int:
+def _beat(args: argparse.Namespace, context: spoc.CommandContext) -> int:
     from spoc_celery.worker import run_beat
 
     return run_beat(context.framework(), list(args.celery_args))
