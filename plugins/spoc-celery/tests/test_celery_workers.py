@@ -208,9 +208,19 @@ def test_tasks_sent_while_the_broker_restarts_are_not_lost(
         worker = jobs.worker("steady", 2)
         fw = spoc_framework(jobs.root)
         slow = fw.components.tasks["jobs.slow"]
-        sent += [slow.delay(number, 0.1) for number in range(20)]
+        sent += [slow.delay(number, 0.1) for number in range(2)]
+        sent += [slow.delay(number, 1.0) for number in range(2, 20)]
         wait_for(lambda: len(jobs.lines("end")) >= 2, 30, "the first tasks to end")
 
+        # Lose the broker while both task processes run a task: the worker holds as many
+        # messages as it may (prefetch), so it is not between taking one from Redis and
+        # recording it as unacknowledged, the one instant kombu's Redis transport can lose a
+        # message in (docs/scale-out.md, "Delivery guarantees").
+        def both_busy() -> bool:
+            running = {number for number, _ in jobs.lines("begin")} - {number for number, _ in jobs.lines("end")}
+            return len(running) == 2
+
+        wait_for(both_busy, 30, "both task processes to run a task")
         server.kill()
         server.start()
 
