@@ -96,7 +96,7 @@ class Framework:
         """What the configuration decided: mode, cascade, apps (with where each is listed), plugin selection."""
         self.installed_apps: list[str] = self.project.app_names
         # 2. Order: a cycle is reported before anything is imported.
-        self.schema = schema if schema is not None else Schema.from_table(self.project.schema)
+        self.schema = schema if schema is not None else Schema.from_table(self.project.schema, self._sources.origin_of)
         where = "Schema(dependencies=...) in code" if schema is not None else self.project.schema_origin()
         self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps, where)
         self._loader = AppLoader(self.base_dir)
