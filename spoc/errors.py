@@ -91,17 +91,69 @@ class AppNotFoundError(SpocError):
 
 
 class AppImportError(SpocError):
-    """Importing an app package or one of its modules raised an exception."""
+    """Importing an app package or one of its modules raised an exception.
 
-    def __init__(self, app: str, module: str, path: Path, cause: BaseException) -> None:
+    The error is about the module whose file holds the failing statement: when
+    ``views.py`` imports a broken ``models.py``, that is ``apps.blog.models``,
+    so one fault is reported once, at its source.
+
+    Attributes:
+        app: the app of that module.
+        module: its dotted name, e.g. ``apps.blog.models``.
+        path: its file.
+        line: the line of the failing statement in ``path``, when known.
+        hint: how to fix it.
+    """
+
+    def __init__(
+        self,
+        app: str,
+        module: str,
+        path: Path,
+        cause: BaseException,
+        *,
+        line: int | None = None,
+        hint: str = "",
+        raised_in: str = "",
+    ) -> None:
         self.app = app
         self.module = module
         self.path = path
+        self.line = line
+        self.hint = hint or _import_hint(cause, "at that line" if line else "in that file")
+        where = f"at {path}:{line}" if line else f"in {path}"
+        if isinstance(cause, SyntaxError):
+            from spoc.tracebacks import syntax_excerpt
+
+            text = cause.msg or "invalid syntax"
+            raised = f" (in {raised_in})" if raised_in else ""
+            excerpt = syntax_excerpt(cause)
+            tail = f"\n{excerpt}\n{self.hint}" if excerpt else f". {self.hint}"
+            super().__init__(
+                f"importing {module!r} of app {app!r} failed {where}: {type(cause).__name__}{raised}: {text}{tail}"
+            )
+            return
+        raised = f" (raised in {raised_in})" if raised_in else ""
         super().__init__(
-            f"importing {module!r} of app {app!r} ({path}) failed: "
-            f"{type(cause).__name__}: {cause}. The error is raised inside the app's own code; "
-            "see the chained traceback (a missing package needs installing)."
+            f"importing {module!r} of app {app!r} failed {where}: "
+            f"{_sentence(f'{type(cause).__name__}: {cause}{raised}')} {self.hint}"
         )
+
+
+def _sentence(text: str) -> str:
+    """End a quoted message with a full stop unless it ends a sentence already."""
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _import_hint(cause: BaseException, where: str) -> str:
+    if isinstance(cause, IndentationError):
+        return f"Correct the indentation {where}."
+    if isinstance(cause, SyntaxError):
+        return f"Correct the syntax {where}."
+    if isinstance(cause, ModuleNotFoundError) and cause.name:
+        top = cause.name.partition(".")[0]
+        return f"Install the package {top!r} (pip install {top}), or correct the import {where}."
+    return f"Fix the code {where}; the traceback of the cause shows the calls that led to it."
 
 
 class ModuleMissingError(SpocError):
