@@ -297,19 +297,24 @@ class StartupError(SpocError):
 
     Attributes:
         step: a readable name of the failing step, e.g. ``import blog.models``.
+        location: ``file:line`` of the statement that raised, in the user's code, when known.
         undo_errors: errors raised while undoing the steps already done.
     """
 
     def __init__(self, step: str, cause: BaseException, undo_errors: Sequence[BaseException] = ()) -> None:
+        from spoc.tracebacks import user_location
+
         self.step = step
         self.undo_errors = list(undo_errors)
+        self.location = user_location(cause)
+        raised = f" (raised at {self.location})" if self.location else ""
         extra = ""
         if self.undo_errors:
             extra = f" Undoing the earlier steps also failed {len(self.undo_errors)} time(s): " + "; ".join(
                 str(err) for err in self.undo_errors
             )
         super().__init__(
-            f"startup failed at step `{step}`: {type(cause).__name__}: {cause}. "
+            f"startup failed at step `{step}`: {_sentence(f'{type(cause).__name__}: {cause}{raised}')} "
             f"Every step already done was undone in reverse order.{extra}"
         )
 

@@ -33,6 +33,7 @@ from spoc.settings.loading import load_settings
 from spoc.settings.project import Project
 from spoc.settings.sections import load_sections
 from spoc.settings.sources import Overrides, ProjectSources
+from spoc.tracebacks import hidden_frames, hidden_frames_async
 from spoc.workers.spec import worker_steps
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class Framework:
             upstream SPOC 0.3 did.
     """
 
+    @hidden_frames
     def __init__(
         self,
         base_dir: str | Path,
@@ -249,6 +251,7 @@ class Framework:
 
     # -- lifecycle ---------------------------------------------------------
 
+    @hidden_frames
     def startup(self) -> Framework:
         """Import, collect and start everything; a no-op when already started.
 
@@ -285,6 +288,7 @@ class Framework:
             raise shutdown_error(errors)
         return self
 
+    @hidden_frames_async
     async def astartup(self) -> Framework:
         """Like :meth:`startup`, awaiting ``async def`` implementations."""
         async with self._lock.aheld("astartup()"):
@@ -311,6 +315,7 @@ class Framework:
             raise shutdown_error(errors)
         return self
 
+    @hidden_frames
     def __enter__(self) -> Framework:
         return self.startup()
 
@@ -319,6 +324,7 @@ class Framework:
     ) -> None:
         self.shutdown()
 
+    @hidden_frames_async
     async def __aenter__(self) -> Framework:
         return await self.astartup()
 

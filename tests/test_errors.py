@@ -290,6 +290,27 @@ def test_a_startup_error_names_the_step_the_cause_and_failed_undos() -> None:
     assert [str(undo) for undo in error.undo_errors] == ["undo failed"]
 
 
+def test_a_startup_error_names_the_line_of_the_user_s_code_that_raised() -> None:
+    def connect() -> None:
+        raise RuntimeError("database is down")
+
+    try:
+        connect()
+    except RuntimeError as exc:
+        error = StartupError("blog.models.initialize()", exc)
+
+    line = connect.__code__.co_firstlineno + 1
+    assert error.location == f"{__file__}:{line}"
+    assert f"RuntimeError: database is down (raised at {__file__}:{line}). Every step" in str(error)
+
+
+def test_a_startup_error_whose_cause_has_no_traceback_names_no_line() -> None:
+    error = StartupError("import blog.models", RuntimeError("boom."))
+
+    assert error.location is None
+    assert "RuntimeError: boom. Every step already done" in str(error)
+
+
 def test_a_shutdown_error_is_an_exception_group_that_keeps_its_type_when_split() -> None:
     error = ShutdownError("2 shutdown step(s) failed", [RuntimeError("a"), ValueError("b")])
 
