@@ -47,11 +47,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _said(cause: BaseException) -> str:
-    """Return ``Type: message`` of an exception, without the message's own final period (ours follows)."""
-    return f"{type(cause).__name__}: {str(cause).rstrip().rstrip('.')}"
-
-
 def _choices(choices: Sequence[str]) -> str:
     return ", ".join(repr(choice) for choice in choices) if choices else "none"
 
@@ -96,17 +91,72 @@ class AppNotFoundError(SpocError):
 
 
 class AppImportError(SpocError):
-    """Importing an app package or one of its modules raised an exception."""
+    """Importing an app package or one of its modules raised an exception.
 
-    def __init__(self, app: str, module: str, path: Path, cause: BaseException) -> None:
+    The error is about the module whose file holds the failing statement: when
+    ``views.py`` imports a broken ``models.py``, that is ``apps.blog.models``,
+    so one fault is reported once, at its source.
+
+    Attributes:
+        app: the app of that module.
+        module: its dotted name, e.g. ``apps.blog.models``.
+        path: its file.
+        line: the line of the failing statement in ``path``, when known.
+        hint: how to fix it.
+    """
+
+    def __init__(
+        self,
+        app: str,
+        module: str,
+        path: Path,
+        cause: BaseException,
+        *,
+        line: int | None = None,
+        hint: str = "",
+        raised_in: str = "",
+        excerpt: str = "",
+    ) -> None:
         self.app = app
         self.module = module
         self.path = path
+        self.line = line
+        self.hint = hint or _import_hint(cause, "at that line" if line else "in that file")
+        where = f"at {path}:{line}" if line else f"in {path}"
+        if isinstance(cause, SyntaxError):
+            text = cause.msg or "invalid syntax"
+            raised = f" (in {raised_in})" if raised_in else ""
+            tail = f"\n{excerpt}\n{self.hint}" if excerpt else f". {self.hint}"
+            super().__init__(
+                f"importing {module!r} of app {app!r} failed {where}: {type(cause).__name__}{raised}: {text}{tail}"
+            )
+            return
+        raised = f" (raised in {raised_in})" if raised_in else ""
         super().__init__(
-            f"importing {module!r} of app {app!r} ({path}) failed: "
-            f"{_said(cause)}. The error is raised inside the app's own code; "
-            "see the chained traceback (a missing package needs installing)."
+            f"importing {module!r} of app {app!r} failed {where}: "
+            f"{_sentence(f'{type(cause).__name__}: {cause}{raised}')} {self.hint}"
         )
+
+
+def _sentence(text: str) -> str:
+    """End a quoted message with a full stop unless it ends a sentence already."""
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _said(cause: BaseException) -> str:
+    """Quote an exception as ``Type: message.``, one full stop at its end."""
+    return _sentence(f"{type(cause).__name__}: {cause}")
+
+
+def _import_hint(cause: BaseException, where: str) -> str:
+    if isinstance(cause, IndentationError):
+        return f"Correct the indentation {where}."
+    if isinstance(cause, SyntaxError):
+        return f"Correct the syntax {where}."
+    if isinstance(cause, ModuleNotFoundError) and cause.name:
+        top = cause.name.partition(".")[0]
+        return f"Install the package {top!r} (pip install {top}), or correct the import {where}."
+    return f"Fix the code {where}; the traceback of the cause shows the calls that led to it."
 
 
 class ModuleMissingError(SpocError):
@@ -168,7 +218,7 @@ class PluginLoadError(SpocError):
         self.version = version
         dist = f" from {distribution} {version}" if distribution else ""
         super().__init__(
-            f"plugin {plugin!r}{dist} failed to load: {_said(cause)}. "
+            f"plugin {plugin!r}{dist} failed to load: {_said(cause)} "
             f"Upgrade or uninstall it, or disable it: disable_plugins = [{plugin!r}] under [spoc], "
             f"'-p no:{plugin}' on the command line, or SPOC_DISABLE_PLUGIN_AUTOLOAD=1; "
             'plugin_errors = "warn" under [spoc] skips broken plugins with a warning instead.'
@@ -209,7 +259,7 @@ class PluginHookError(SpocError):
             else "Fix the implementation."
         )
         who = f"{source} plugin" if source else "plugin"
-        super().__init__(f"{who} {plugin!r}{dist} raised in {hook} at {location}: {_said(cause)}. {how}")
+        super().__init__(f"{who} {plugin!r}{dist} raised in {hook} at {location}: {_said(cause)} {how}")
 
 
 class NotStartedError(SpocError):
@@ -248,19 +298,24 @@ class StartupError(SpocError):
 
     Attributes:
         step: a readable name of the failing step, e.g. ``import blog.models``.
+        location: ``file:line`` of the statement that raised, in the user's code, when known.
         undo_errors: errors raised while undoing the steps already done.
     """
 
-    def __init__(self, step: str, cause: BaseException, undo_errors: Sequence[BaseException] = ()) -> None:
+    def __init__(
+        self, step: str, cause: BaseException, undo_errors: Sequence[BaseException] = (), location: str | None = None
+    ) -> None:
         self.step = step
         self.undo_errors = list(undo_errors)
+        self.location = location
+        raised = f" (raised at {self.location})" if self.location else ""
         extra = ""
         if self.undo_errors:
             extra = f" Undoing the earlier steps also failed {len(self.undo_errors)} time(s): " + "; ".join(
                 str(err) for err in self.undo_errors
             )
         super().__init__(
-            f"startup failed at step `{step}`: {_said(cause)}. "
+            f"startup failed at step `{step}`: {_sentence(f'{type(cause).__name__}: {cause}{raised}')} "
             f"Every step already done was undone in reverse order.{extra}"
         )
 

@@ -33,6 +33,7 @@ from spoc.settings.loading import load_settings
 from spoc.settings.project import Project
 from spoc.settings.sections import load_sections
 from spoc.settings.sources import Overrides, ProjectSources
+from spoc.tracebacks import hidden_frames, hidden_frames_async
 from spoc.workers.planning import worker_steps
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class Framework:
             upstream SPOC 0.3 did.
     """
 
+    @hidden_frames
     def __init__(
         self,
         base_dir: str | Path,
@@ -96,7 +98,7 @@ class Framework:
         """What the configuration decided: mode, cascade, apps (with where each is listed), plugin selection."""
         self.installed_apps: list[str] = self.project.app_names
         # 2. Order: a cycle is reported before anything is imported.
-        self.schema = schema if schema is not None else Schema.from_table(self.project.schema)
+        self.schema = schema if schema is not None else Schema.from_table(self.project.schema, self._sources.origin_of)
         where = "Schema(dependencies=...) in code" if schema is not None else self.project.schema_origin()
         self._nodes: list[ModuleNode] = import_order(self.schema, self.installed_apps, where)
         self._loader = AppLoader(self.base_dir)
@@ -262,6 +264,7 @@ class Framework:
 
     # -- lifecycle ---------------------------------------------------------
 
+    @hidden_frames
     def startup(self) -> Framework:
         """Import, collect and start everything; a no-op when already started.
 
@@ -298,6 +301,7 @@ class Framework:
             raise shutdown_error(errors)
         return self
 
+    @hidden_frames_async
     async def astartup(self) -> Framework:
         """Like :meth:`startup`, awaiting ``async def`` implementations."""
         async with self._lock.aheld("astartup()"):
@@ -324,6 +328,7 @@ class Framework:
             raise shutdown_error(errors)
         return self
 
+    @hidden_frames
     def __enter__(self) -> Framework:
         return self.startup()
 
@@ -332,6 +337,7 @@ class Framework:
     ) -> None:
         self.shutdown()
 
+    @hidden_frames_async
     async def __aenter__(self) -> Framework:
         return await self.astartup()
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
 from spoc.errors import AsyncHookError, ShutdownError, SpocError, StartupError
+from spoc.tracebacks import user_location
 
 __all__ = [
     "Executor",
@@ -118,7 +119,7 @@ def _raise_failure(label: str, exc: BaseException, undo_errors: list[Exception])
         # SPOC's own errors already say what, where and how; keep their type.
         exc.undo_errors = undo_errors  # type: ignore[attr-defined]
         raise exc
-    raise StartupError(label, exc, undo_errors) from exc
+    raise StartupError(label, exc, undo_errors, user_location(exc)) from exc
 
 
 class UndoStack:

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
 from spoc.errors import AppImportError, AppNotFoundError, ModuleMissingError
+from spoc.import_errors import app_import_error
 
 if TYPE_CHECKING:
     from spoc.settings.modes import ListedApp
@@ -132,7 +133,7 @@ class AppLoader:
         try:
             package = importlib.import_module(name)
         except Exception as exc:
-            raise AppImportError(app, name, self.apps_dir / app / "__init__.py", exc) from exc
+            raise self._error(exc, name, self.apps_dir / app / "__init__.py") from exc
         self._packages[app] = package
         return package
 
@@ -145,7 +146,7 @@ class AppLoader:
         try:
             return importlib.import_module(name)
         except Exception as exc:
-            raise AppImportError(app, name, Path(path), exc) from exc
+            raise self._error(exc, name, Path(path)) from exc
 
     def import_module(self, app: str, kind: str, *, strict: bool) -> ModuleType | None:
         """Import ``app``'s ``kind`` module; ``None`` if it is missing and not ``strict``.
@@ -163,10 +164,10 @@ class AppLoader:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
-                raise AppImportError(app, name, self.module_file(app, kind), exc) from exc
+                raise self._error(exc, name, self.module_file(app, kind)) from exc
             module = None
         except Exception as exc:
-            raise AppImportError(app, name, self.module_file(app, kind), exc) from exc
+            raise self._error(exc, name, self.module_file(app, kind)) from exc
         if module is not None and getattr(module, "__file__", None) is None:  # a namespace package
             if fresh:
                 del sys.modules[name]
@@ -180,6 +181,10 @@ class AppLoader:
         if fresh:
             self._imported.add(name)
         return module
+
+    def _error(self, exc: BaseException, module: str, path: Path) -> AppImportError:
+        """Return the error that reports ``exc``, at the statement of the project's code that raised it."""
+        return app_import_error(exc, module=module, path=path, apps_dir=self.apps_dir)
 
     def forget(self, app: str, kind: str) -> None:
         """Drop a module this loader imported from ``sys.modules``.

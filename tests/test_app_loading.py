@@ -103,7 +103,7 @@ def test_an_import_error_inside_an_app_module_is_an_app_import_error_not_a_missi
     assert str(root.resolve() / "apps/blog/models.py") in message
     assert "spoc_test_package_that_is_not_installed" in message
     assert "not found" not in message.lower()
-    assert "needs installing" in message
+    assert "pip install spoc_test_package_that_is_not_installed" in message
     assert isinstance(info.value.__cause__, ModuleNotFoundError)
     assert (info.value.app, info.value.module) == ("blog", "apps.blog.models")
     assert not fw.started

@@ -295,6 +295,25 @@ ERROR_SCENARIOS: dict[str, tuple[type[BaseException], dict[str, str], Callable[[
         {},
     ),
     "module that fails to import": (AppImportError, {"apps/blog/models.py": "import missing_pkg\n"}, _start, {}),
+    "module with a syntax error": (
+        AppImportError,
+        {"apps/blog/models.py": "def publish(post)\n    return post\n"},
+        _start,
+        {},
+    ),
+    "misspelled module of the project": (
+        AppImportError,
+        {"apps/blog/models.py": "", "apps/blog/views.py": "from apps.blog.modls import Post\n"},
+        _start,
+        {},
+    ),
+    "dunder name in [spoc.schema] modules": (
+        ConfigError,
+        {"config/spoc.toml": TOML + '\n[spoc.schema]\nmodules = ["models", "__main__"]\n'},
+        Framework,
+        {},
+    ),
+    "dotted name in Schema(modules=...)": (ConfigError, {}, lambda project: Schema(["models", "admin.views"]), {}),
     "missing module": (ModuleMissingError, {"apps/blog/models.py": ""}, _start, {}),
     "dependency cycle": (CycleError, {}, lambda project: Framework(project, CYCLE), {}),
     "duplicate component": (

@@ -32,6 +32,7 @@ from spoc.errors import (
     WorkerTimeoutError,
     did_you_mean,
 )
+from spoc.tracebacks import syntax_excerpt, user_location
 
 APPS = Path("/project/apps")
 
@@ -182,8 +183,72 @@ def test_app_not_found_without_any_app_says_none_exist() -> None:
 def test_app_import_error_names_the_module_the_file_and_the_cause() -> None:
     message = str(AppImportError("blog", "apps.blog.models", APPS / "blog/models.py", ImportError("no markdown")))
 
-    assert f"importing 'apps.blog.models' of app 'blog' ({APPS / 'blog/models.py'}) failed" in message
-    assert "ImportError: no markdown" in message
+    assert f"importing 'apps.blog.models' of app 'blog' failed in {APPS / 'blog/models.py'}" in message
+    assert "ImportError: no markdown." in message
+    assert message.endswith("Fix the code in that file; the traceback of the cause shows the calls that led to it.")
+
+
+def test_app_import_error_names_the_line_at_fault_and_keeps_its_facts() -> None:
+    error = AppImportError(
+        "blog", "apps.blog.models", APPS / "blog/models.py", RuntimeError("database is down"), line=7, hint="Start it."
+    )
+
+    assert str(error) == (
+        f"importing 'apps.blog.models' of app 'blog' failed at {APPS / 'blog/models.py'}:7: "
+        "RuntimeError: database is down. Start it."
+    )
+    assert (error.line, error.hint) == (7, "Start it.")
+
+
+def test_app_import_error_for_a_missing_package_says_to_install_it() -> None:
+    cause = ModuleNotFoundError("No module named 'markdown.extensions'", name="markdown.extensions")
+
+    message = str(AppImportError("blog", "apps.blog.models", APPS / "blog/models.py", cause, line=1))
+
+    assert "pip install markdown" in message
+    assert "correct the import at that line" in message
+
+
+def _syntax_error(source: str, filename: str) -> SyntaxError:
+    try:
+        compile(source, filename, "exec")
+    except SyntaxError as exc:
+        return exc
+    raise AssertionError("the source compiles")  # pragma: no cover
+
+
+def test_app_import_error_for_a_syntax_error_shows_the_line_and_the_caret_and_no_tail_about_packages() -> None:
+    path = APPS / "blog/models.py"
+    cause = _syntax_error("import spoc\n\ndef publish(post)\n    return post\n", str(path))
+
+    message = str(AppImportError("blog", "apps.blog.models", path, cause, line=3, excerpt=syntax_excerpt(cause)))
+
+    first, code, caret, hint = message.splitlines()
+    assert first == f"importing 'apps.blog.models' of app 'blog' failed at {path}:3: SyntaxError: expected ':'"
+    assert code == "| def publish(post)"
+    assert caret.startswith("| ") and caret.endswith("^")
+    assert len(caret) - 1 == code.index(")") + 1  # the caret under the place after ')', as Python points
+    assert hint == "Correct the syntax at that line."
+    assert "pip" not in message and "package" not in message
+
+
+def test_app_import_error_for_an_indentation_error_says_to_correct_the_indentation() -> None:
+    path = APPS / "blog/models.py"
+    cause = _syntax_error("def f():\n  x = 1\n    y = 2\n", str(path))
+
+    message = str(AppImportError("blog", "apps.blog.models", path, cause, line=3, excerpt=syntax_excerpt(cause)))
+
+    assert f"failed at {path}:3: IndentationError: unexpected indent" in message
+    assert "| y = 2" in message.splitlines()
+    assert message.endswith("Correct the indentation at that line.")
+
+
+@pytest.mark.parametrize("error_class", list(EXAMPLES), ids=lambda cls: cls.__name__)
+def test_no_message_ends_with_a_fixed_tail_that_may_not_apply(error_class: type[BaseException]) -> None:
+    message = str(EXAMPLES[error_class][0]())
+
+    assert "a missing package needs installing" not in message
+    assert ".." not in message.replace("...", "")
 
 
 def test_module_missing_names_the_expected_file_and_the_loose_option() -> None:
@@ -224,6 +289,27 @@ def test_a_startup_error_names_the_step_the_cause_and_failed_undos() -> None:
     assert "startup failed at step `import blog.models`: RuntimeError: boom" in message
     assert "Undoing the earlier steps also failed 1 time(s): undo failed" in message
     assert [str(undo) for undo in error.undo_errors] == ["undo failed"]
+
+
+def test_a_startup_error_names_the_line_of_the_user_s_code_that_raised() -> None:
+    def connect() -> None:
+        raise RuntimeError("database is down")
+
+    try:
+        connect()
+    except RuntimeError as exc:
+        error = StartupError("blog.models.initialize()", exc, location=user_location(exc))
+
+    line = connect.__code__.co_firstlineno + 1
+    assert error.location == f"{__file__}:{line}"
+    assert f"RuntimeError: database is down (raised at {__file__}:{line}). Every step" in str(error)
+
+
+def test_a_startup_error_whose_cause_has_no_traceback_names_no_line() -> None:
+    error = StartupError("import blog.models", RuntimeError("boom."))
+
+    assert error.location is None
+    assert "RuntimeError: boom. Every step already done" in str(error)
 
 
 def test_a_shutdown_error_is_an_exception_group_that_keeps_its_type_when_split() -> None:

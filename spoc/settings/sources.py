@@ -34,7 +34,9 @@ from spoc.settings.origins import ENV_PREFIX, ConfigProblem, KeyPath, Origin, fl
 __all__ = ["CONTROL_VARIABLES", "MODULE_ONLY_NAMES", "NESTED", "Overrides", "ProjectSources", "SourceTable"]
 
 # Read directly where they act (plugin discovery, tracing): never settings fields.
-CONTROL_VARIABLES: Final = frozenset({"SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS"})
+CONTROL_VARIABLES: Final = frozenset(
+    {"SPOC_DISABLE_PLUGIN_AUTOLOAD", "SPOC_FULL_TRACEBACK", "SPOC_LOAD_PLUGINS", "SPOC_TRACE_HOOKS"}
+)
 NESTED: Final = "__"
 # Names of the settings module with a meaning of their own: they add to the other sources.
 MODULE_ONLY_NAMES: Final = ("INSTALLED_APPS", "PLUGINS")
