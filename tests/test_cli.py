@@ -14,7 +14,10 @@ import pytest
 from conftest import ProjectFactory, write_files
 
 from spoc.cli.context import COMMANDS
+from spoc.cli.output import TRACEBACK_HINT as HINT
 from spoc.cli.program import main
+
+TRACEBACK_HINT = HINT + "\n"
 
 TOML = """
     [spoc]
@@ -85,6 +88,13 @@ HEALTHY = {
     "apps/blog/__init__.py": HOOKS,
     "apps/blog/models.py": BLOG_MODELS,
     "apps/blog/views.py": BLOG_VIEWS,
+}
+# An app listed that has no folder, and a models.py that raises, imported by views.py: each said once.
+MISSING = {
+    **HEALTHY,
+    "config/spoc.toml": TOML.replace('["users", "blog"]', '["users", "shop", "blog"]'),
+    "apps/blog/models.py": BLOG_MODELS.replace("class Post:", "class Post(Model):"),
+    "apps/blog/views.py": BLOG_VIEWS.replace("import spoc\n", "import spoc\n    from apps.blog.models import Post\n"),
 }
 # Five problems that a plain startup would report one at a time.
 BROKEN = {
@@ -197,8 +207,8 @@ def test_apps_json_gives_the_mode_its_cascade_and_where_each_app_is_listed(
         "mode": "staging",
         "cascade": ["staging", "production"],
         "apps": [
-            {"name": "users", "listed_in": "apps.production"},
-            {"name": "blog", "listed_in": "apps.production"},
+            {"name": "users", "listed_in": "apps.production", "problem": None},
+            {"name": "blog", "listed_in": "apps.production", "problem": None},
         ],
     }
 
@@ -249,7 +259,7 @@ def test_components_of_an_unknown_kind_is_an_error_with_a_suggestion(
 
     err = capsys.readouterr().err
     assert err == "error: no module kind 'model' (did you mean 'models'?); kinds: models, views. " + (
-        "The kinds are the modules of [spoc.schema] in spoc.toml.\n"
+        "The kinds are the modules of [spoc.schema] in spoc.toml.\n" + TRACEBACK_HINT
     )
 
 
@@ -261,12 +271,22 @@ def test_components_says_when_there_are_none(make_project: ProjectFactory, capsy
     assert capsys.readouterr().out == "no components\n"
 
 
-def test_components_reports_a_failing_startup_as_one_error(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_components_lists_what_a_failing_start_collected_then_every_error(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert spoc(broken, "components") == 1
 
     captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.startswith("error: ")
+    names = [line.split()[1] for line in captured.out.splitlines()[1:]]
+    assert names == ["blog.Post", "users.list_users"]  # users.models defines User twice, blog.views fails
+    errors = [line for line in captured.err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 5
+    assert "component 'users.User' of kind 'models' is defined twice" in errors[0]
+    assert "`users.views.initialize()` failed: ValueError: no template folder" in errors[1]
+    assert "cannot import name 'Article'" in errors[2]
+    assert "RuntimeError: database is down" in errors[3]
+    assert "`blog.models.teardown()` failed: OSError: disk full" in errors[4]
+    assert captured.err.endswith(TRACEBACK_HINT)
     assert "Traceback" not in captured.err
 
 
@@ -425,9 +445,11 @@ def test_a_check_that_raises_or_returns_nonsense_is_itself_a_problem(
 
     assert spoc(healthy, "-p", "spoc_test_checks.Raising", "-p", "spoc_test_checks.Nonsense", "check") == 1
 
+    where = healthy / "spoc_test_checks.py"
     assert capsys.readouterr().out == (
-        "check: spoc_check of plugin 'spoc_test_checks.Raising' raised KeyError: 'settings'\n"
-        "check: spoc_check of plugin 'spoc_test_checks.Nonsense' returned 42\n"
+        f"check: configured plugin 'spoc_test_checks.Raising' raised in spoc_check at {where}:4: "
+        "KeyError: 'settings'. Fix the implementation.\n"
+        f"check: spoc_check of configured plugin 'spoc_test_checks.Nonsense' at {where}:9 returned 42\n"
         "    hint: return a list of spoc.checks.Problem or of strings\n"
         "2 problem(s) found\n"
     )
@@ -618,7 +640,7 @@ def test_init_refuses_to_overwrite_and_writes_nothing(
     assert captured.out == ""
     assert captured.err == (
         "error: not writing the project into site: main.py already exists there, and init never overwrites "
-        "a file. Choose a new NAME, or move those files away.\n"
+        "a file. Choose a new NAME, or move those files away.\n" + TRACEBACK_HINT
     )
     assert (tmp_path / "site" / "main.py").read_text() == "print('mine')\n"
     assert not (tmp_path / "site" / "config").exists()
@@ -632,8 +654,8 @@ def test_init_into_a_file_is_an_error(
 
     assert main(["init", "notes.txt"]) == 1
 
-    assert (
-        capsys.readouterr().err == "error: cannot create a project in notes.txt: it is a file. Choose another NAME.\n"
+    assert capsys.readouterr().err == (
+        "error: cannot create a project in notes.txt: it is a file. Choose another NAME.\n" + TRACEBACK_HINT
     )
 
 
@@ -709,7 +731,7 @@ def test_a_plugin_command_error_prints_one_line(
 ) -> None:
     assert spoc(healthy, "-p", "spoc_test_commands", "fail") == 1
 
-    assert capsys.readouterr().err == "error: the routes are tangled\n"
+    assert capsys.readouterr().err == "error: the routes are tangled\n" + TRACEBACK_HINT
 
 
 def test_a_plugin_command_without_a_run_function_names_the_plugin_and_the_fix(
@@ -722,24 +744,44 @@ def test_a_plugin_command_without_a_run_function_names_the_plugin_and_the_fix(
     assert "parser.set_defaults(run=function)" in err
 
 
-def test_a_plugin_failing_to_add_commands_is_one_warning_and_the_others_still_work(
+def test_a_plugin_failing_to_add_commands_is_one_error_naming_the_plugin_the_hook_and_the_fix(
     healthy: Path, command_plugins: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert spoc(healthy, "-p", "spoc_test_bad_commands", "-p", "spoc_test_commands", "hello", "you") == 3
+    assert spoc(healthy, "-p", "spoc_test_bad_commands", "-p", "spoc_test_commands", "hello", "you") == 1
 
     captured = capsys.readouterr()
-    assert captured.err == "warning: plugin 'spoc_test_bad_commands' failed to add its commands: oops\n"
-    assert captured.out == "hello you from users, blog\n"
+    where = command_plugins / "spoc_test_bad_commands.py"
+    assert captured.err == (
+        f"error: configured plugin 'spoc_test_bad_commands' raised in spoc_add_commands at {where}:3: "
+        "RuntimeError: oops. Fix the implementation.\n" + TRACEBACK_HINT
+    )
+    assert captured.out == ""
+
+
+def test_a_plugin_failing_to_add_commands_shows_its_traceback_with_traceback(
+    healthy: Path, command_plugins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert spoc(healthy, "--traceback", "-p", "spoc_test_bad_commands", "hello") == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert "    raise RuntimeError('oops')\nRuntimeError: oops\n" in err
+    assert "The above exception was the direct cause of the following exception" in err
+    assert err.endswith(
+        "raised in spoc_add_commands at " + f"{command_plugins / 'spoc_test_bad_commands.py'}:3: "
+        "RuntimeError: oops. Fix the implementation.\n"
+    )
 
 
 def test_a_plugin_cannot_replace_a_built_in_command(
     healthy: Path, command_plugins: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit):
-        spoc(healthy, "-p", "spoc_test_greedy", "--help")
+    assert spoc(healthy, "-p", "spoc_test_greedy", "--help") == 1
 
-    assert "'spoc_test_greedy'" in capsys.readouterr().err
-    assert spoc(healthy, "-p", "spoc_test_greedy", "check") == 0  # the built-in one ran
+    err = capsys.readouterr().err
+    assert err.startswith("error: configured plugin 'spoc_test_greedy' raised in spoc_add_commands at ")
+    assert "conflicting subparser: check" in err  # on Python 3.10, where argparse lets it pass, too
+    assert spoc(healthy, "-p", "spoc_test_greedy", "check") == 0  # built-in commands never ask plugins
 
 
 def test_built_in_commands_never_ask_plugins_for_commands(
@@ -814,7 +856,7 @@ def test_command_output_in_the_docs_is_current(
 ) -> None:
     root = tmp_path.resolve() / "my_project"
     if project != "none":
-        write_files(root, {"healthy": HEALTHY, "broken": BROKEN}[project])
+        write_files(root, {"healthy": HEALTHY, "broken": BROKEN, "missing": MISSING}[project])
     root.mkdir(exist_ok=True)
     monkeypatch.chdir(root)
     monkeypatch.setenv("COLUMNS", "80")  # argparse wraps --help to the terminal's width

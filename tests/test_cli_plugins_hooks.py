@@ -128,7 +128,7 @@ def test_no_project_found_says_how_to_point_at_one(
     assert "no SPOC project found in" in capsys.readouterr().err
 
 
-def test_plugins_and_hooks_show_a_broken_installed_plugin_as_failed_without_stopping(
+def test_plugins_and_hooks_show_a_broken_installed_plugin_as_failed_and_plugins_exits_1(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     site = write_files(
@@ -145,13 +145,18 @@ def test_plugins_and_hooks_show_a_broken_installed_plugin_as_failed_without_stop
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("SPOC_LOAD_PLUGINS", "broken,typo")  # not the installed first-party plugins
 
-    assert main(["--project", str(project), "plugins", "--json"]) == 0
+    assert main(["--project", str(project), "plugins", "--json"]) == 1
 
     captured = capsys.readouterr()
     listed = {plugin["name"]: plugin for plugin in json.loads(captured.out)["plugins"]}
     assert (listed["broken"]["status"], listed["broken"]["error"]) == ("failed", "RuntimeError: no database driver")
     assert listed["typo"]["status"] == "failed" and "spoc_statrup" in listed["typo"]["error"]
     assert listed["apps.audit"]["status"] == "active"
-    assert captured.err == ""  # shown in the listing, not repeated as a warning
+    # Each failure once, as an error after the listing: no warning repeats it.
+    errors = captured.err.splitlines()
+    assert errors[0].startswith("error: plugin 'broken' from spoc-broken 2.0 failed to load: RuntimeError: ")
+    assert "'-p no:broken'" in errors[0]
+    assert errors[1].startswith("error: plugin 'typo' from spoc-broken 2.0 failed to load: HookValidationError: ")
+    assert errors[2:] == ["hint: rerun with --traceback to see the full traceback"]
     assert main(["--project", str(project), "hooks", "spoc_startup"]) == 0
     assert "apps.audit" in capsys.readouterr().out

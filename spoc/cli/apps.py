@@ -1,4 +1,8 @@
-"""``spoc apps``: the apps of the current mode in load order, and where each is listed."""
+"""``spoc apps``: the apps of the current mode in load order, and where each is listed.
+
+An app that is missing or fails to import is listed all the same, marked, and
+its error follows (exit status 1).
+"""
 
 from __future__ import annotations
 
@@ -16,17 +20,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
-    """Print the mode, its cascade and the apps."""
-    project = context.framework().project
+    """Print the mode, its cascade and the apps; then the problems found, if any."""
+    validation = context.validate()
+    project = validation.project
+    if project is None:
+        return context.fail(validation.problems)
+    broken = validation.broken_apps
     if args.json:
         import json
 
-        apps = [{"name": app.name, "listed_in": app.listed_in} for app in project.apps]
+        apps = [{"name": app.name, "listed_in": app.listed_in, "problem": broken.get(app.name)} for app in project.apps]
         document = {"format_version": FORMAT_VERSION, "mode": project.mode, "cascade": project.cascade, "apps": apps}
-        print(json.dumps(document, indent=2))
-        return 0
-    print(f"mode: {project.mode} (loads {', '.join(project.cascade)})")
-    rows = [["#", "app", "listed in"]]
-    rows += [[str(index), app.name, app.listed_in] for index, app in enumerate(project.apps, start=1)]
-    print(table(rows))
-    return 0
+        print(json.dumps(document, indent=2), file=context.out)
+    else:
+        print(f"mode: {project.mode} (loads {', '.join(project.cascade)})", file=context.out)
+        rows = [["#", "app", "listed in", *(["problem"] if broken else [])]]
+        for index, app in enumerate(project.apps, start=1):
+            rows.append([str(index), app.name, app.listed_in, *([broken.get(app.name, "")] if broken else [])])
+        print(table(rows), file=context.out)
+    errors = validation.errors()
+    return context.fail(errors) if errors else 0

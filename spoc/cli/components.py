@@ -1,19 +1,20 @@
 """``spoc components [KIND]``: every collected component, with where it is defined.
 
 Components are collected while modules are imported, so this command starts
-the project and stops it again.
+the project and stops it again. The start goes on past a failing step, as
+``check``'s does: the components of every module that could be imported are
+listed, and the errors follow (exit status 1).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from spoc.cli.context import CommandContext, table
-from spoc.errors import SpocError, did_you_mean
+from spoc.errors import SpocError, SpocWarning, did_you_mean
 
 if TYPE_CHECKING:
     from spoc.framework import Framework
@@ -56,10 +57,15 @@ def relative(location: str, base_dir: Path) -> str:
 
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
-    """Start the project, list its components, stop it."""
-    framework = context.framework()
-    # What the project prints while it starts goes to stderr, so the listing (or JSON) stays clean.
-    with contextlib.redirect_stdout(sys.stderr), framework:
+    """Start the project, list its components, stop it; then the problems found, if any."""
+    from spoc.cli.dry_run import no_module_kinds, started_tolerantly
+
+    validation = context.validate()
+    framework = validation.framework
+    if framework is None:
+        return context.fail(validation.problems)
+    problems = validation.errors()
+    with started_tolerantly(framework, lambda area, error: problems.append(error), validation.imports):
         kinds = framework.components.kinds()
         if args.kind is not None and args.kind not in kinds:
             raise SpocError(
@@ -67,17 +73,21 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
                 "The kinds are the modules of [spoc.schema] in spoc.toml."
             )
         components = collected(framework, [args.kind] if args.kind else kinds)
+    out = context.out
     if args.json:
         import json
 
-        print(json.dumps({"format_version": FORMAT_VERSION, "components": components}, indent=2))
-        return 0
-    if not components:
-        print("no components" + (f" of kind {args.kind!r}" if args.kind else ""))
-        return 0
-    rows = [["kind", "name", "type", "module", "defined at"]]
-    for item in components:
-        location = relative(item["location"], framework.base_dir)
-        rows.append([item["kind"], item["name"], item["type"] or "-", item["module"] or "-", location])
-    print(table(rows))
-    return 0
+        print(json.dumps({"format_version": FORMAT_VERSION, "components": components}, indent=2), file=out)
+    elif not components:
+        print("no components" + (f" of kind {args.kind!r}" if args.kind else ""), file=out)
+    else:
+        rows = [["kind", "name", "type", "module", "defined at"]]
+        for item in components:
+            location = relative(item["location"], framework.base_dir)
+            rows.append([item["kind"], item["name"], item["type"] or "-", item["module"] or "-", location])
+        print(table(rows), file=out)
+    why = no_module_kinds(framework)
+    if why is not None:
+        out.flush()
+        warnings.warn(why, SpocWarning, stacklevel=1)
+    return context.fail(problems) if problems else 0

@@ -8,14 +8,16 @@ framework, json, logging) in ``run``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from spoc.errors import SpocError
 
 if TYPE_CHECKING:
+    from spoc.cli.validation import Validation
     from spoc.framework import Framework
     from spoc.plugins.inventory import PluginInventory
     from spoc.settings.sources import Overrides
@@ -37,13 +39,22 @@ def find_project(start: Path) -> Path | None:
 
 @dataclass
 class CommandContext:
-    """The global options, and what the commands build from them: a Framework, or only its plugins."""
+    """The global options, and what the commands build from them: a Framework, or only its plugins.
+
+    Attributes:
+        out: where a command prints its own output (stdout); while a built-in
+            command runs, ``print()`` without a file goes to stderr, so that what
+            apps and plugins print never mixes into a listing or a JSON document.
+        show_traceback: ``--traceback``: errors print their traceback.
+    """
 
     project: Path | None
     mode: str | None = None
     load: list[str] = field(default_factory=list)
     block: list[str] = field(default_factory=list)
     strict: bool = True
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    show_traceback: bool = False
 
     @classmethod
     def from_options(cls, project: Path | None, mode: str | None, plugin_options: Sequence[str]) -> CommandContext:
@@ -78,22 +89,43 @@ class CommandContext:
             self.project_dir(), strict=self.strict, settings=settings, disable_plugins=self.block, plugins=self.load
         )
 
-    def inventory(self, settings_overrides: Mapping[str, Any] | None = None) -> PluginInventory:
+    def validate(self) -> Validation:
+        """Build the Framework, or as much of it as can be, and find every problem (:mod:`spoc.cli.validation`)."""
+        from spoc.cli.validation import validate
+
+        return validate(self)
+
+    def inventory(self) -> PluginInventory:
         """Register the project's plugins as its Framework would, without settings sections or startup machinery.
 
         For the commands that show registration (``plugins``, ``hooks``): no
-        ``spoc_load_settings`` call, so no plugin's settings model (pydantic) is imported.
+        ``spoc_load_settings`` call, so no plugin's settings model (pydantic) is
+        imported. The plugin selection is read as written first, so that a
+        value every other command rejects is rejected here too; then the
+        plugins are registered with ``plugin_errors = "warn"``, so that a
+        broken one is listed as ``failed`` instead of stopping the listing.
         """
         from spoc.plugins.inventory import plugin_inventory
+        from spoc.settings.project import read_plugin_selection
 
-        settings = self.settings(settings_overrides)
+        given = self.settings()
+        read_plugin_selection(self.project_dir().resolve(), given, label=given.label)
+        tolerant = self.settings({"plugin_errors": "warn"})
         return plugin_inventory(
             self.project_dir(),
-            settings=settings,
-            label=settings.label,
+            settings=tolerant,
+            label=tolerant.label,
             disable_plugins=self.block,
             plugins=self.load,
         )
+
+    def fail(self, problems: Sequence[BaseException]) -> int:
+        """Print each problem as an ``error:`` line on stderr (with ``--traceback``, its traceback); return 1."""
+        from spoc.cli.output import print_errors
+
+        self.out.flush()  # what the command printed comes first
+        print_errors(problems, show_traceback=self.show_traceback)
+        return 1
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:

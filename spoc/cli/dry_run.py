@@ -1,30 +1,37 @@
 """The dry run behind ``python -m spoc check``: construct, start and stop, collecting every problem.
 
-A normal ``startup()`` stops at the first failing step. The dry run registers
-a step runner that records a failure and goes on, so one run finds every
-broken import, duplicate component and failing hook; a step that failed is
-not undone at shutdown, as in a real startup. Plugins and apps add their own
-checks through the ``spoc_check`` hook.
+Construction goes through the validation every command uses
+(:mod:`spoc.cli.validation`): every configuration problem, every missing
+app, and the Framework built without the apps that are missing or fail to
+import. A normal ``startup()`` stops at the first failing step; the dry run
+registers a step runner that records a failure and goes on, so one run finds
+every broken import, duplicate component and failing hook. A step that failed
+is not undone at shutdown, as in a real startup. An import that fails is
+reported once, at its source. Plugins and apps add their own checks through
+the ``spoc_check`` hook.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from spoc.checks import Problem
 from spoc.errors import (
     AppImportError,
+    AppNotFoundError,
     AsyncHookError,
     ConfigError,
+    CycleError,
     DuplicateComponentError,
     HookValidationError,
     ModuleMissingError,
+    PluginHookError,
     PluginLoadError,
     PluginOrderError,
     ShutdownError,
@@ -32,17 +39,24 @@ from spoc.errors import (
     SpocWarning,
 )
 from spoc.markers import hookimpl
-from spoc.settings.sources import Overrides
 
 if TYPE_CHECKING:
+    import pluggy
+
+    from spoc.cli.context import CommandContext
+    from spoc.cli.validation import ImportFailures
     from spoc.framework import Framework
     from spoc.lifecycle import Step
+    from spoc.plugins.host import PluginRecord
 
-__all__ = ["CheckReport", "StepDuration", "dry_run"]
+__all__ = ["CheckReport", "StepDuration", "dry_run", "started_tolerantly", "step_failed"]
 
 RUNNER_NAME: Final = "spoc.check"
 # A non-None result ends the firstresult chain of spoc_run_step before the built-in runner.
 _DONE: Final = object()
+
+Failed = Callable[[str, BaseException], None]
+"""Told of each failure: its area (``import``, ``startup``, ``shutdown``) and the error."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +70,17 @@ class StepDuration:
 
 @dataclass
 class CheckReport:
-    """What the dry run found."""
+    """What the dry run found.
+
+    Attributes:
+        causes: the exception behind a problem, when there is one (``--traceback`` shows it).
+        notes: what the reader should know that is no problem, e.g. that no module was imported.
+    """
 
     problems: list[Problem] = field(default_factory=list)
     timings: list[StepDuration] = field(default_factory=list)
+    causes: dict[Problem, BaseException] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     apps: int = 0
     modules: int = 0
     plugins: int = 0
@@ -69,20 +90,30 @@ class CheckReport:
         """The problems that make ``check`` fail."""
         return [problem for problem in self.problems if problem.level == "error"]
 
-    def add(self, problem: Problem) -> None:
+    def add(self, problem: Problem, cause: BaseException | None = None) -> None:
         """Add a problem once, however many phases find it."""
         if problem not in self.problems:
             self.problems.append(problem)
+            if cause is not None:
+                self.causes[problem] = cause
+
+    def failed(self, area: str, error: BaseException) -> None:
+        """Add the problems of an error: one per line of a configuration error, one per error of a group."""
+        for problem in problems_of(error, area):
+            self.add(problem, error)
 
 
 def _area_of(exc: BaseException, default: str) -> str:
     areas: list[tuple[type[BaseException], str]] = [
         (ConfigError, "config"),
+        (CycleError, "schema"),
+        (AppNotFoundError, "apps"),
         (ModuleMissingError, "modules"),
         (DuplicateComponentError, "components"),
         (HookValidationError, "plugins"),
         (PluginLoadError, "plugins"),
         (PluginOrderError, "plugins"),
+        (PluginHookError, "plugins"),
         (AppImportError, "import"),
         (AsyncHookError, "startup"),
     ]
@@ -100,16 +131,26 @@ def problems_of(exc: BaseException, area: str) -> list[Problem]:
     return [Problem(_area_of(exc, area), message if not details else f"{head} {'; '.join(details)}")]
 
 
-class TolerantRunner:
-    """A ``spoc_run_step`` implementation that records a failing step and lets the dry run go on."""
+def step_failed(label: str, exc: BaseException) -> SpocError:
+    """Return the error of a lifecycle step that raised: SPOC's errors name the step already, a user's needs it said."""
+    if isinstance(exc, SpocError):
+        return exc
+    error = SpocError(f"`{label}` failed: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error
 
-    def __init__(self, report: CheckReport) -> None:
-        self.report = report
+
+class TolerantRunner:
+    """A ``spoc_run_step`` implementation that records a failing step and lets the start go on."""
+
+    def __init__(self, failed: Failed, imports: ImportFailures) -> None:
+        self.failed = failed
+        self.imports = imports
         self._failed: set[int] = set()
 
     @hookimpl(tryfirst=True)
     def spoc_run_step(self, step: Step, undo: bool) -> object:
-        """Run the step; on failure record a problem and return as if it had succeeded."""
+        """Run the step; on failure record the error and return as if it had succeeded."""
         if undo and id(step) in self._failed:
             return _DONE  # a step that failed did nothing to undo
         action = step.undo if undo else step.run
@@ -124,11 +165,10 @@ class TolerantRunner:
                 raise AsyncHookError(label, where)
         except Exception as exc:  # noqa: BLE001 - the dry run reports every failure and goes on
             self._failed.add(id(step))
+            if isinstance(exc, AppImportError) and not self.imports.first(exc):
+                return _DONE  # the import of a module that failed already, reported at its source
             area = "shutdown" if undo else "import" if step.kind == "import" else "startup"
-            # SPOC's errors name the step already; a user's exception needs it said.
-            prefix = "" if isinstance(exc, SpocError) else f"`{label}` failed: "
-            for problem in problems_of(exc, area):
-                self.report.add(Problem(problem.area, prefix + problem.message))
+            self.failed(area, step_failed(label, exc))
         return _DONE
 
 
@@ -150,29 +190,96 @@ class StepTimer:
             self.report.timings.append(StepDuration(kind, step.undo_label if undo else step.label, elapsed))
 
 
-def _plugin_problems(framework: Framework) -> Iterator[Problem]:
+@contextlib.contextmanager
+def started_tolerantly(
+    framework: Framework, failed: Failed, imports: ImportFailures, *helpers: object
+) -> Iterator[bool]:
+    """Start ``framework``, recording each failing step and going on; stop it likewise on leaving.
+
+    Yields whether it started (``False`` only when startup refused to begin,
+    e.g. an ``async def`` hook). ``helpers`` are more ``spoc_run_step``
+    implementations registered for the while, such as a :class:`StepTimer`.
+    """
+    manager = framework.plugin_manager
+    registered = [TolerantRunner(failed, imports), *helpers]
+    for index, helper in enumerate(registered):
+        manager.register(helper, name=f"{RUNNER_NAME}.{index}")
+    try:
+        try:
+            framework.startup()
+        except SpocError as exc:
+            failed("startup", exc)
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            try:
+                framework.shutdown()
+            except SpocError as exc:
+                failed("shutdown", exc)
+    finally:
+        for helper in registered:
+            manager.unregister(helper)
+
+
+def _plugin_problems(framework: Framework, report: CheckReport) -> None:
     for record in framework.plugin_records:
         if record.status == "failed":
             dist = f" ({record.distribution} {record.version})" if record.distribution else ""
-            yield Problem(
+            problem = Problem(
                 "plugins",
                 f"plugin {record.name!r}{dist} failed to load: {record.error}",
                 hint=f"upgrade or uninstall it, or disable it with '-p no:{record.name}'",
             )
+            report.add(problem, record.cause)
+
+
+def _record(framework: Framework, impl: pluggy.HookImpl) -> PluginRecord | None:
+    return next((record for record in framework.plugin_records if record.name == impl.plugin_name), None)
+
+
+def _who(framework: Framework, impl: pluggy.HookImpl) -> str:
+    """Return ``entrypoint plugin 'x' (dist 1.0) at file:line``, as the plugin host describes an implementation."""
+    from spoc.plugins.host import impl_location
+
+    record = _record(framework, impl)
+    return f"{record.describe() if record else f'plugin {impl.plugin_name!r}'} at {impl_location(impl.function)}"
+
+
+def _hook_error(framework: Framework, impl: pluggy.HookImpl, hook: str, cause: BaseException) -> PluginHookError:
+    """Return the error of a plugin's hook that raised, naming its distribution and version, as the host does."""
+    from spoc.plugins.host import impl_location
+
+    record = _record(framework, impl)
+    error = PluginHookError(
+        impl.plugin_name,
+        hook,
+        impl_location(impl.function),
+        cause,
+        distribution=record.distribution if record else None,
+        version=record.version if record else None,
+        source=record.source if record else "",
+    )
+    error.__cause__ = cause
+    return error
 
 
 def _contributed(framework: Framework, report: CheckReport) -> None:
-    """Call each ``spoc_check`` implementation on its own, so one that raises cannot hide the others."""
+    """Call each ``spoc_check`` implementation on its own, inside the hook's wrappers; one that raises is a problem."""
     manager = framework.plugin_manager
     impls = framework.hook.spoc_check.get_hookimpls()
-    for impl in impls:
-        others = [other.plugin for other in impls if other is not impl]
+    plain = [impl for impl in impls if not (impl.wrapper or impl.hookwrapper)]
+    for impl in plain:
+        others = [other.plugin for other in plain if other is not impl]
         try:
             results = manager.subset_hook_caller("spoc_check", remove_plugins=others)(framework=framework)
+        except SpocError as exc:
+            report.failed("check", exc)
+            continue
         except Exception as exc:  # noqa: BLE001 - a broken check is itself a problem
-            report.add(
-                Problem("check", f"spoc_check of plugin {impl.plugin_name!r} raised {type(exc).__name__}: {exc}")
-            )
+            error = _hook_error(framework, impl, "spoc_check", exc)
+            report.add(Problem("check", str(error)), error)
             continue
         for result in results:
             for item in result or ():
@@ -184,98 +291,58 @@ def _contributed(framework: Framework, report: CheckReport) -> None:
                     report.add(
                         Problem(
                             "check",
-                            f"spoc_check of plugin {impl.plugin_name!r} returned {item!r}",
+                            f"spoc_check of {_who(framework, impl)} returned {item!r}",
                             hint="return a list of spoc.checks.Problem or of strings",
                         )
                     )
 
 
-def _static_problems(base_dir: Path, settings: dict[str, Any], report: CheckReport) -> None:
-    """Find what stops construction (configuration, missing apps, a cycle), every one of them."""
-    from spoc.loader import AppLoader
-    from spoc.resolver import import_order
-    from spoc.schema import Schema
-    from spoc.settings.loading import load_settings
-    from spoc.settings.project import Project
-    from spoc.settings.sources import Overrides, ProjectSources
-
-    label = settings.label if isinstance(settings, Overrides) else "Framework(settings=...)"
-    try:
-        sources = ProjectSources.read(base_dir, settings, label=label)
-        project = Project.from_settings(load_settings(sources), sources)
-        schema = Schema.from_table(project.schema)
-    except SpocError as exc:
-        for problem in problems_of(exc, "config"):
-            report.add(problem)
-        return
-    try:
-        import_order(schema, project.app_names, project.schema_origin())
-    except SpocError as exc:
-        report.add(Problem("schema", str(exc)))
-    for missing in AppLoader(base_dir).missing_apps(project.apps):
-        report.add(Problem("apps", str(missing)))
+def no_module_kinds(framework: Framework) -> str | None:
+    """Say why no module of the project's apps is imported, when it declares no module kinds."""
+    if framework.schema.modules or not framework.installed_apps:
+        return None
+    toml = framework.project.sources.toml
+    where = toml[0].path if toml else framework.base_dir / "spoc.toml"
+    return (
+        f"no module of the apps was imported (only their packages): {where} declares no module kinds. "
+        'Declare them under [spoc.schema], e.g. modules = ["models", "views"]; the command line does not see '
+        "a Schema passed to Framework(...) in code."
+    )
 
 
-def dry_run(
-    base_dir: Path, build: Callable[[dict[str, Any]], Framework], settings: dict[str, Any], *, timed: bool = False
-) -> CheckReport:
+def dry_run(context: CommandContext, *, timed: bool = False) -> CheckReport:
     """Construct, start and stop a project, collecting every problem instead of stopping at the first.
 
     Args:
-        base_dir: the project folder.
-        build: builds the Framework from settings overrides (the CLI's global options).
-        settings: the settings overrides, e.g. the mode.
+        context: the command line's options (project, mode, plugins).
         timed: also time every lifecycle step.
     """
+    from spoc.plugins.discovery import PluginFailedWarning
+
     report = CheckReport()
-    label = settings.label if isinstance(settings, Overrides) else "Framework(settings=...)"
-    settings = Overrides({**settings, "plugin_errors": "warn"}, label)
-    _static_problems(base_dir, settings, report)
-    if report.errors:
-        return report  # construction would stop at the first of these
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SpocWarning)
-            framework = build(settings)
-    except SpocError as exc:
-        for problem in problems_of(exc, "construct"):
-            report.add(problem)
-        return report
-    failed = {record.name for record in framework.plugin_records if record.status == "failed"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpocWarning)
+        validation = context.validate()
+    for error in validation.problems:
+        report.failed("construct", error)
     for warning in caught:
-        text = str(warning.message)
-        if not any(f"plugin {name!r}" in text for name in failed):
-            report.add(Problem("config", text, level="warning"))
-    for problem in _plugin_problems(framework):
-        report.add(problem)
+        if not issubclass(warning.category, SpocWarning):
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif not issubclass(warning.category, PluginFailedWarning):  # reported as the plugin's problem below
+            report.add(Problem("config", str(warning.message), level="warning"))
+    framework = validation.framework
+    if framework is None:
+        return report
+    _plugin_problems(framework, report)
     report.apps = len(framework.installed_apps)
     loaded = [record for record in framework.plugin_records if record.status == "active"]
     report.plugins = sum(record.source in ("entrypoint", "configured") for record in loaded)
-    _start_check_stop(framework, report, timed=timed)
+    why = no_module_kinds(framework)
+    if why is not None:
+        report.notes.append(why)
+    helpers = [StepTimer(report)] if timed else []
+    with started_tolerantly(framework, report.failed, validation.imports, *helpers) as started:
+        if started:
+            report.modules = len(framework.modules)
+            _contributed(framework, report)
     return report
-
-
-def _start_check_stop(framework: Framework, report: CheckReport, *, timed: bool) -> None:
-    manager = framework.plugin_manager
-    helpers: list[object] = [TolerantRunner(report)]
-    if timed:
-        helpers.append(StepTimer(report))
-    for index, helper in enumerate(helpers):
-        manager.register(helper, name=f"{RUNNER_NAME}.{index}")
-    try:
-        try:
-            framework.startup()
-        except SpocError as exc:
-            for problem in problems_of(exc, "startup"):
-                report.add(problem)
-            return
-        report.modules = len(framework.modules)
-        _contributed(framework, report)
-        try:
-            framework.shutdown()
-        except SpocError as exc:
-            for problem in problems_of(exc, "shutdown"):
-                report.add(problem)
-    finally:
-        for helper in helpers:
-            manager.unregister(helper)

@@ -2,14 +2,15 @@
 
 The graph is drawn from the constructed project (nothing is started), so
 implementations in Schema modules, which are registered at startup, are not
-in it; ``spoc hooks`` says the same.
+in it; ``spoc hooks`` says the same. An app that is missing or fails to import
+is drawn without modules, marked, and its error follows (exit status 1).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spoc.cli.context import CommandContext
@@ -34,14 +35,22 @@ class Graph:
     apps: list[tuple[str, list[tuple[int, str]]]]  # app, [(import position, "app.kind")]
     needs: list[tuple[str, str]]  # ("blog.views", "blog.models"): the first is imported after the second
     hooks: list[tuple[str, list[str]]]  # hook, implementations in call order
+    broken: dict[str, str] = field(default_factory=dict)  # app: why it is not in the framework
 
 
-def build_graph(framework: Framework) -> Graph:
-    """Collect the nodes and edges of a constructed framework."""
+def build_graph(framework: Framework, apps_in_order: Sequence[str] = (), broken: Mapping[str, str] = {}) -> Graph:
+    """Collect the nodes and edges of a constructed framework.
+
+    Args:
+        framework: the constructed framework.
+        apps_in_order: every app of the project in load order, when the
+            framework was built without some (by default its own).
+        broken: the apps it was built without, and why.
+    """
     position = {label: index for index, label in enumerate(framework.import_order, start=1)}
     apps = [
-        (app, [(position[f"{app}.{kind}"], f"{app}.{kind}") for kind in _kinds(framework)])
-        for app in framework.installed_apps
+        (app, [] if app in broken else [(position[f"{app}.{kind}"], f"{app}.{kind}") for kind in _kinds(framework)])
+        for app in (apps_in_order or framework.installed_apps)
     ]
     for _, modules in apps:
         modules.sort()
@@ -64,7 +73,7 @@ def build_graph(framework: Framework) -> Graph:
                     [impl.plugin_name + (" (wrapper)" if impl.wrapper or impl.hookwrapper else "") for impl in impls],
                 )
             )
-    return Graph(apps, needs, hooks)
+    return Graph(apps, needs, hooks, dict(broken))
 
 
 def _kinds(framework: Framework) -> list[str]:
@@ -90,6 +99,8 @@ def mermaid(graph: Graph) -> Iterator[str]:
         yield f'    subgraph {_ident("app", app)}["app {index}: {_mermaid_text(app)}"]'
         for position, label in modules:
             yield f'        {_ident("module", label)}["{position}. {_mermaid_text(label)}"]'
+        if app in graph.broken:
+            yield f'        {_ident("broken", app)}["{_mermaid_text(graph.broken[app])}"]'
         yield "    end"
     for dependant, dependency in graph.needs:
         yield f"    {_ident('module', dependant)} -. needs .-> {_ident('module', dependency)}"
@@ -117,6 +128,8 @@ def dot(graph: Graph) -> Iterator[str]:
         yield f"        label={_dot_text(f'app {index}: {app}')};"
         for position, label in modules:
             yield f"        {_ident('module', label)} [label={_dot_text(f'{position}. {label}')}];"
+        if app in graph.broken:
+            yield f"        {_ident('broken', app)} [label={_dot_text(graph.broken[app])}, style=dashed];"
         yield "    }"
     for dependant, dependency in graph.needs:
         yield f'    {_ident("module", dependant)} -> {_ident("module", dependency)} [style=dashed, label="needs"];'
@@ -133,8 +146,12 @@ def dot(graph: Graph) -> Iterator[str]:
 
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
-    """Print the graph of the constructed project."""
-    framework = context.framework()
-    graph = build_graph(framework)
-    print("\n".join(mermaid(graph) if args.format == "mermaid" else dot(graph)))
-    return 0
+    """Print the graph of the constructed project; then the problems found, if any."""
+    validation = context.validate()
+    framework = validation.framework
+    if framework is None or validation.project is None:
+        return context.fail(validation.problems)
+    graph = build_graph(framework, validation.project.app_names, validation.broken_apps)
+    print("\n".join(mermaid(graph) if args.format == "mermaid" else dot(graph)), file=context.out)
+    errors = validation.errors()
+    return context.fail(errors) if errors else 0

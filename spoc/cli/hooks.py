@@ -11,7 +11,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, Protocol
 
 from spoc.cli.context import CommandContext
-from spoc.errors import SpocError, SpocWarning, did_you_mean
+from spoc.errors import SpocError, did_you_mean
 
 if TYPE_CHECKING:
     import pluggy
@@ -71,9 +71,12 @@ def describe(registration: Registration, name: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, context: CommandContext) -> int:
     """Print each hook and its implementations."""
+    from spoc.plugins.discovery import PluginFailedWarning
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SpocWarning)
-        registration = context.inventory(settings_overrides={"plugin_errors": "warn"})
+        # A broken plugin is left out of the hooks; `spoc plugins` lists it with its error.
+        warnings.simplefilter("ignore", PluginFailedWarning)
+        registration = context.inventory()
     names = sorted(name for name in vars(registration.hook) if getattr(registration.hook, name).has_spec())
     if args.name is not None:
         if args.name not in names:
@@ -83,15 +86,15 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
     if args.json:
         import json
 
-        print(json.dumps({"format_version": FORMAT_VERSION, "hooks": hooks}, indent=2))
+        print(json.dumps({"format_version": FORMAT_VERSION, "hooks": hooks}, indent=2), file=context.out)
         return 0
     for hook in hooks:
         flags = [flag for flag in ("firstresult", "historic") if hook[flag]]
-        print(f"{hook['name']}" + (f"  [{', '.join(flags)}]" if flags else ""))
+        print(f"{hook['name']}" + (f"  [{', '.join(flags)}]" if flags else ""), file=context.out)
         if not hook["implementations"]:
-            print("    (no implementations)")
+            print("    (no implementations)", file=context.out)
         width = max((len(impl["plugin"]) for impl in hook["implementations"]), default=0)
         for position, impl in enumerate(hook["implementations"], start=1):
             marks = f"  [{', '.join(impl['marks'])}]" if impl["marks"] else ""
-            print(f"  {position}. {impl['plugin'].ljust(width)}  {impl['location']}{marks}")
+            print(f"  {position}. {impl['plugin'].ljust(width)}  {impl['location']}{marks}", file=context.out)
     return 0

@@ -150,8 +150,8 @@ def run(args: argparse.Namespace, context: CommandContext) -> int:
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    print(f"created {args.template} project {title!r} in {target}:")
+    print(f"created {args.template} project {title!r} in {target}:", file=context.out)
     for relative in files:
-        print(f"  {relative}")
-    print(f"next: cd {target} && python main.py (then: python -m spoc check)")
+        print(f"  {relative}", file=context.out)
+    print(f"next: cd {target} && python main.py (then: python -m spoc check)", file=context.out)
     return 0

@@ -4,7 +4,7 @@ The parser is built inside :func:`main` (nothing at import time), so tests
 call ``main([...])`` in-process and plugins add commands through the
 ``spoc_add_commands`` hook without reloads. Each command lives in its own
 module of ``spoc.cli``. A :class:`SpocError` prints as one ``error:``
-line on stderr and exits 1; usage errors exit 2.
+message on stderr and exits 1 (:mod:`spoc.cli.output`); usage errors exit 2.
 
 ``--help`` builds every command's parser, so this module and the command
 modules import at their top only what a parser needs; what a command needs
@@ -20,10 +20,12 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from spoc.cli.context import COMMANDS, CommandContext
+from spoc.cli.output import print_errors, project_output_to_stderr, warnings_as_lines
 from spoc.errors import SpocError, SpocWarning
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_USAGE", "build_parser", "main"]
@@ -87,12 +89,16 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--traceback", action="store_true", help="show the full traceback of errors")
 
 
-def build_parser(plugin_options: Sequence[str] = (), *, plugin_commands: bool = False) -> argparse.ArgumentParser:
+def build_parser(context: CommandContext | None = None, *, plugin_commands: bool = False) -> argparse.ArgumentParser:
     """Return the parser with the global options and every command.
 
     Args:
-        plugin_options: the ``-p`` options, which choose the plugins asked for commands.
+        context: the global options as first read (``--project``, ``--mode``,
+            ``-p``), which choose the plugins asked for commands.
         plugin_commands: also ask plugins for their commands (``spoc_add_commands``).
+
+    Raises:
+        PluginHookError: a plugin's ``spoc_add_commands`` raised.
     """
     # Typed as the base class, which plugins' spoc_add_commands receive; the subparsers are _Parser too.
     parser: argparse.ArgumentParser = _Parser(
@@ -107,10 +113,18 @@ def build_parser(plugin_options: Sequence[str] = (), *, plugin_commands: bool = 
         module = importlib.import_module(f"spoc.cli.{name}")
         sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, project_stdout=getattr(module, "PROJECT_STDOUT", False))
     if plugin_commands:
-        add_plugin_commands(commands, CommandContext.from_options(None, None, plugin_options))
+        add_plugin_commands(commands, context or CommandContext(None))
+    for sub in set(commands.choices.values()):
+        _accept_traceback(sub)
     return parser
+
+
+def _accept_traceback(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--traceback`` after the command too (``spoc check --traceback``), where users add it to rerun."""
+    with contextlib.suppress(argparse.ArgumentError):  # a plugin's command may use the name itself
+        parser.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 class _PreParseError(Exception):
@@ -122,8 +136,16 @@ class _QuietParser(_Parser):
         raise _PreParseError(message)
 
 
-def _asks_for_plugin_command(argv: Sequence[str]) -> tuple[bool, list[str]]:
-    """Return whether the command is not a built-in one (or is missing, as with ``--help``), and the ``-p`` options.
+@dataclass(frozen=True)
+class _FirstLook:
+    """What the command line asks for, read before the parser exists (plugins add commands to it)."""
+
+    plugin_command: bool = False
+    context: CommandContext = field(default_factory=lambda: CommandContext(None))
+
+
+def _first_look(argv: Sequence[str]) -> _FirstLook:
+    """Return whether the command is not a built-in one (or is missing, as with ``--help``), and the global options.
 
     Built-in commands never load plugin command code, so a broken plugin cannot stop ``check``;
     nor does ``--version`` alone, which lists the installed plugins without importing them.
@@ -135,51 +157,78 @@ def _asks_for_plugin_command(argv: Sequence[str]) -> tuple[bool, list[str]]:
     try:
         known, _ = parser.parse_known_args(argv)
     except _PreParseError:
-        return False, []
+        return _FirstLook(context=CommandContext(None, show_traceback="--traceback" in argv))
+    context = _context(known, argv)
     if known.version and known.command is None:
-        return False, list(known.plugin_options)
-    return known.command not in COMMANDS, list(known.plugin_options)
+        return _FirstLook(False, context)
+    return _FirstLook(known.command not in COMMANDS, context)
+
+
+def _context(args: argparse.Namespace, argv: Sequence[str]) -> CommandContext:
+    context = CommandContext.from_options(args.project, args.mode, args.plugin_options)
+    context.strict = not args.loose
+    # --traceback is a global option, also accepted after the command, where users add it to rerun.
+    context.show_traceback = bool(args.traceback) or "--traceback" in argv
+    return context
 
 
 def add_plugin_commands(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], context: CommandContext
 ) -> None:
-    """Ask the installed and ``-p NAME`` plugins for commands; a failing plugin is one warning line."""
+    """Ask the installed and ``-p NAME`` plugins for commands.
+
+    The plugins are chosen as a Framework would choose them: ``-p NAME`` and
+    ``-p no:NAME``, the environment's variables, and ``disable_plugins`` of the
+    project, when there is one. What they print while they load goes to stderr.
+
+    Raises:
+        PluginHookError: a plugin's ``spoc_add_commands`` raised; it names the
+            plugin, its distribution and version, and chains the cause.
+    """
     from spoc.plugins.discovery import PluginSelection, load_entry_point_plugins, load_named_plugins
-    from spoc.plugins.host import PluginHost
+    from spoc.plugins.host import PluginHost, impl_location
 
     selection = PluginSelection.from_environment(context.block, context.load)
     if selection.only == frozenset() and not selection.requested:
         # Autoload is off and no -p NAME: no plugin can add a command, so none is looked for.
         return
+    selection = PluginSelection.from_environment([*_disabled_by_project(context), *context.block], context.load)
 
     host = PluginHost()
-    with warnings.catch_warnings():
-        # Broken plugins are reported by the commands themselves (`plugins`, `check`).
-        warnings.simplefilter("ignore", SpocWarning)
-        records = load_entry_point_plugins(host, selection, "warn")
-    # The command itself reports a bad -p NAME when it builds the framework.
-    with contextlib.suppress(SpocError):
-        records += load_named_plugins(context.load, {record.name for record in records} | set(host.unloaded))
-    for record in records:
+    with contextlib.redirect_stdout(sys.stderr):
+        with warnings.catch_warnings():
+            # Broken plugins are reported by the commands themselves (`plugins`, `check`).
+            warnings.simplefilter("ignore", SpocWarning)
+            records = load_entry_point_plugins(host, selection, "warn")
+        # A -p NAME may be a dotted path importable only once the project is: the command reports it then.
         with contextlib.suppress(SpocError):
-            host.register_record(record)
-    builtin = dict(subparsers.choices)
-    for impl in host.ordered_impls("spoc_add_commands"):
-        before = set(subparsers.choices)
-        try:
-            host.call_one("spoc_add_commands", impl, subparsers=subparsers)
-        except Exception as exc:  # noqa: BLE001 - one plugin's commands must not break the others
-            print(f"warning: plugin {impl.plugin_name!r} failed to add its commands: {exc}", file=sys.stderr)
-        for name, parser in builtin.items():
-            if subparsers.choices[name] is not parser:  # Python 3.10 lets a name be taken twice
-                subparsers.choices[name] = parser
-                print(
-                    f"warning: plugin {impl.plugin_name!r} cannot replace the built-in command {name!r}",
-                    file=sys.stderr,
-                )
-        for name in set(subparsers.choices) - before:
-            subparsers.choices[name].set_defaults(spoc_plugin=impl.plugin_name)
+            records += load_named_plugins(context.load, {record.name for record in records} | set(host.unloaded))
+        for record in records:
+            with contextlib.suppress(SpocError):
+                host.register_record(record)
+        builtin = dict(subparsers.choices)
+        for impl in host.ordered_impls("spoc_add_commands"):
+            before = set(subparsers.choices)
+            host.call_plugin("spoc_add_commands", impl, subparsers=subparsers)
+            for name, parser in builtin.items():
+                if subparsers.choices[name] is not parser:
+                    # Python 3.10 lets a name be taken twice; later versions raise this error in the plugin.
+                    subparsers.choices[name] = parser
+                    taken = argparse.ArgumentError(None, f"conflicting subparser: {name}")
+                    raise host.hook_error(impl.plugin_name, "spoc_add_commands", impl_location(impl.function), taken)
+            for name in set(subparsers.choices) - before:
+                subparsers.choices[name].set_defaults(spoc_plugin=impl.plugin_name)
+
+
+def _disabled_by_project(context: CommandContext) -> list[str]:
+    """Return ``disable_plugins`` of the project, if there is one and its configuration can be read."""
+    from spoc.settings.project import read_plugin_selection
+
+    try:
+        given = context.settings()
+        return read_plugin_selection(context.project_dir().resolve(), given, label=given.label).disable_plugins
+    except SpocError:
+        return []  # no project here, or a broken one: the command says so when it runs
 
 
 def version_text(context: CommandContext) -> str:
@@ -189,7 +238,7 @@ def version_text(context: CommandContext) -> str:
     import pluggy
 
     import spoc
-    from spoc.plugins.discovery import PluginSelection, find_entry_points
+    from spoc.plugins.discovery import PluginSelection, find_entry_points, warn_unknown_only
 
     lines = [
         f"spoc {spoc.__version__} at {Path(spoc.__file__).parent}",
@@ -198,6 +247,7 @@ def version_text(context: CommandContext) -> str:
     ]
     selection = PluginSelection.from_environment(context.block, context.load)
     entry_points = find_entry_points()
+    warn_unknown_only(selection, entry_points)
     lines.append("installed plugins (spoc.plugins entry points):" if entry_points else "no installed plugins")
     for entry_point in entry_points:
         known = entry_point.distribution is not None
@@ -208,32 +258,48 @@ def version_text(context: CommandContext) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    A :class:`SpocError` prints as one ``error:`` message on stderr and exits
+    1, with a line saying how to see its traceback (``--traceback``); a
+    :class:`SpocWarning` prints as one ``warning:`` line. While a built-in
+    command runs, what the project prints goes to stderr.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    plugin_commands, plugin_options = _asks_for_plugin_command(argv)
-    parser = build_parser(plugin_options, plugin_commands=plugin_commands)
-    args = parser.parse_args(argv)
-    context = CommandContext.from_options(args.project, args.mode, args.plugin_options)
-    context.strict = not args.loose
-    if args.version:
-        print(version_text(context))
-        return EXIT_OK
-    if args.command is None:
-        parser.error("a command is required; see 'spoc --help' for the list")
-    try:
-        status: int = _runner(args)(args, context)
-        # Flush here, not at exit, so that a reader who went away is handled below.
-        sys.stdout.flush()
-    except SpocError as exc:
-        if args.traceback:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_PROBLEM
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+    first = _first_look(argv)
+    with warnings_as_lines():
+        try:
+            parser = build_parser(first.context, plugin_commands=first.plugin_command)
+            args = parser.parse_args(argv)
+            context = _context(args, argv)
+            if context.block:
+                from spoc.plugins.discovery import warn_unknown_blocked
+
+                warn_unknown_blocked(context.block)
+            if args.version:
+                print(version_text(context))
+                return EXIT_OK
+            if args.command is None:
+                parser.error("a command is required; see 'spoc --help' for the list")
+            run = _runner(args)
+            if getattr(args, "spoc_plugin", None) is not None or getattr(args, "project_stdout", False):
+                status: int = run(args, context)
+            else:
+                with project_output_to_stderr() as context.out:
+                    status = run(args, context)
+                    # Flush here, not at exit, so that a reader who went away is handled below.
+                    context.out.flush()
+            sys.stdout.flush()
+        except SpocError as exc:
+            with contextlib.suppress(OSError):
+                sys.stdout.flush()  # what the command printed before the error comes first
+            print_errors([exc], show_traceback=first.context.show_traceback)
+            return EXIT_PROBLEM
+        except BrokenPipeError:
+            # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return EXIT_OK
     return status
 
 

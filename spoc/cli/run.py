@@ -11,6 +11,8 @@ import argparse
 from spoc.cli.context import CommandContext
 
 HELP = "start the project and run its workers until SIGINT/SIGTERM, then stop cleanly"
+# What the project prints while it runs is its own output, on stdout as with `python main.py`.
+PROJECT_STDOUT = True
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 

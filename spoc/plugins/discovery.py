@@ -2,7 +2,10 @@
 
 ``pip install`` a plugin and it is active; the entry point's name is the
 token that ``disable_plugins``, ``-p no:NAME`` and ``SPOC_LOAD_PLUGINS``
-accept. A blocked plugin is never imported.
+accept. A blocked plugin is never imported. A name in ``SPOC_LOAD_PLUGINS``
+or ``-p no:NAME`` that no installed plugin has is a :class:`SpocWarning`
+with a did-you-mean: it is a typo far more often than a plugin that is
+installed elsewhere.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from spoc.errors import PluginLoadError, SpocError, SpocWarning
+from spoc.errors import PluginLoadError, SpocError, SpocWarning, did_you_mean
 from spoc.plugins.host import PluginHost, PluginRecord
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FoundEntryPoint",
+    "PluginFailedWarning",
     "PluginSelection",
     "find_entry_points",
     "load_configured_plugins",
@@ -27,12 +31,15 @@ __all__ = [
     "load_named_plugins",
     "plugin_failed",
     "resolve_uri",
+    "warn_unknown_blocked",
+    "warn_unknown_only",
 ]
 
 ENTRY_POINT_GROUP: Final = "spoc.plugins"
 AUTOLOAD_VARIABLE: Final = "SPOC_DISABLE_PLUGIN_AUTOLOAD"
 LOAD_VARIABLE: Final = "SPOC_LOAD_PLUGINS"
 _FALSE_WORDS: Final = ("", "0", "false", "no", "off")
+_SPOC_FOLDER: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,47 @@ def _instantiate(loaded: Any) -> Any:
     return loaded() if isinstance(loaded, type) else loaded
 
 
+class PluginFailedWarning(SpocWarning):
+    """An installed plugin failed and was skipped (``plugin_errors = "warn"``).
+
+    Its own class so that the listings, which show the plugin as ``failed``,
+    can leave out the warning that would only repeat it.
+    """
+
+
+def _warn(message: str, category: type[SpocWarning] = SpocWarning) -> None:
+    """Warn as from the first caller outside SPOC, so that Python's source line is the user's, not SPOC's."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_SPOC_FOLDER):
+        level, frame = level + 1, frame.f_back  # type: ignore[assignment]
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _installed(found: Iterable[FoundEntryPoint]) -> tuple[list[str], str]:
+    names = sorted({entry.name for entry in found})
+    return names, f"installed plugins ({ENTRY_POINT_GROUP!r} entry points): {', '.join(names) or 'none'}"
+
+
+def warn_unknown_only(selection: PluginSelection, found: list[FoundEntryPoint]) -> None:
+    """Warn for each name of ``SPOC_LOAD_PLUGINS`` that no installed plugin has."""
+    names, listed = _installed(found)
+    for name in sorted((selection.only or frozenset()) - set(names)):
+        _warn(
+            f"{LOAD_VARIABLE} names {name!r}, but no installed plugin has that name{did_you_mean(name, names)}, "
+            f"so it loads nothing; {listed}. Correct the name in {LOAD_VARIABLE}, or install the plugin."
+        )
+
+
+def warn_unknown_blocked(names: Iterable[str], found: list[FoundEntryPoint] | None = None) -> None:
+    """Warn for each ``-p no:NAME`` that blocks nothing: no installed plugin has that name."""
+    installed, listed = _installed(find_entry_points() if found is None else found)
+    for name in sorted(set(names) - set(installed)):
+        _warn(
+            f"-p no:{name} blocks nothing: no installed plugin is named {name!r}{did_you_mean(name, installed)}; "
+            f"{listed}. Give an entry point's name, as 'python -m spoc plugins' lists it."
+        )
+
+
 def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, policy: str = "raise") -> list[PluginRecord]:
     """Import every selected ``spoc.plugins`` entry point; return records to register.
 
@@ -137,7 +185,10 @@ def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, polic
         PluginLoadError: a plugin failed to import, with ``policy="raise"``.
     """
     loaded: list[PluginRecord] = []
-    for entry_point in find_entry_points():
+    found = find_entry_points()
+    if selection.only:
+        warn_unknown_only(selection, found)
+    for entry_point in found:
         name = entry_point.name
         record = PluginRecord(name, "entrypoint", None, entry_point.distribution, entry_point.version)
         if not selection.wants(name):
@@ -155,11 +206,17 @@ def load_entry_point_plugins(host: PluginHost, selection: PluginSelection, polic
 
 def plugin_failed(host: PluginHost, record: PluginRecord, exc: Exception, policy: str) -> None:
     """Stop with a PluginLoadError (``raise``), or record the plugin as failed with one warning (``warn``)."""
-    error = PluginLoadError(record.name, record.distribution, record.version, exc)
     if policy == "raise":
-        raise error from exc
-    warnings.warn(str(error), SpocWarning, stacklevel=3)
+        raise PluginLoadError(record.name, record.distribution, record.version, exc) from exc
+    dist = f" from {record.distribution} {record.version}" if record.distribution else ""
+    _warn(
+        f"plugin {record.name!r}{dist} failed to load: {type(exc).__name__}: {str(exc).rstrip('.')}. "
+        'It is skipped, as plugin_errors = "warn" asks. Upgrade or uninstall it, or disable it: '
+        f"disable_plugins = [{record.name!r}] under [spoc], or '-p no:{record.name}' on the command line.",
+        PluginFailedWarning,
+    )
     record.plugin, record.status, record.error = None, "failed", f"{type(exc).__name__}: {exc}"
+    record.cause = exc
     host.record_unloaded(record)
 
 
@@ -230,9 +287,10 @@ def load_named_plugins(names: Iterable[str], known: Iterable[str]) -> list[Plugi
             plugin = _instantiate(resolve_uri(name))
         except Exception as exc:
             raise SpocError(
-                f"-p {name}: no installed plugin of that name in the {ENTRY_POINT_GROUP!r} entry-point group, "
-                f"and no importable module or object ({type(exc).__name__}: {exc}). Check the name with "
-                "'python -m spoc plugins --all', install the plugin, or give a dotted path (package.module)."
+                f"-p {name}: no installed plugin of that name in the {ENTRY_POINT_GROUP!r} entry-point group"
+                f"{did_you_mean(name, skip)}, and no importable module or object ({type(exc).__name__}: {exc}). "
+                "Check the name with 'python -m spoc plugins --all', install the plugin, or give a dotted path "
+                "(package.module)."
             ) from exc
         records.append(PluginRecord(name, "configured", plugin))
     return records

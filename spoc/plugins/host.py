@@ -35,6 +35,7 @@ class PluginRecord:
         hooks: the hooks it implements.
         status: ``active``, ``blocked`` (never imported) or ``failed``.
         error: why it failed, for ``failed``.
+        cause: the exception it failed with, for ``failed`` (its traceback, for ``--traceback``).
     """
 
     name: str
@@ -45,6 +46,7 @@ class PluginRecord:
     hooks: list[str] = field(default_factory=list)
     status: str = "active"
     error: str | None = None
+    cause: BaseException | None = field(default=None, repr=False, compare=False)
 
     def describe(self) -> str:
         """Return ``plugin 'x' (dist 1.2.0)`` for messages."""

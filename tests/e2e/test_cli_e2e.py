@@ -99,7 +99,7 @@ def test_check_of_a_broken_project_lists_every_problem_and_exits_1(tmp_path: Pat
 
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "5 problem(s) found"
-    assert result.stderr == ""
+    assert result.stderr == "hint: rerun with --traceback to see the traceback of each problem\n"
 
 
 def test_graph_of_the_demo_in_both_formats() -> None:
@@ -130,14 +130,17 @@ def test_init_scaffolds_a_project_that_runs_with_python_main_py(tmp_path: Path) 
     assert "Traceback" not in again.stderr
 
 
-def test_an_error_is_one_line_and_traceback_shows_the_chain(tmp_path: Path, healthy: Path) -> None:
+def test_an_error_is_one_line_and_a_hint_and_traceback_shows_the_chain(tmp_path: Path, healthy: Path) -> None:
     plain = spoc(healthy, "--mode", "prod", "apps")
     full = spoc(healthy, "--traceback", "--mode", "prod", "apps")
 
     assert plain.returncode == 1
-    assert plain.stderr.startswith("error: ") and plain.stderr.count("\n") == 1
+    assert plain.stderr.startswith("error: unknown mode 'prod' (from --mode)")
+    assert plain.stderr.splitlines()[1:] == ["hint: rerun with --traceback to see the full traceback"]
     assert full.returncode == 1
-    assert "Traceback (most recent call last)" in full.stderr
+    assert full.stderr.startswith("Traceback (most recent call last)")
+    assert full.stderr.splitlines()[-1].startswith("error: unknown mode 'prod' (from --mode)")
+    assert "hint:" not in full.stderr
 
 
 def test_usage_errors_exit_2(healthy: Path) -> None:

@@ -197,4 +197,5 @@ def test_a_module_name_that_cannot_be_a_kind_is_an_error_naming_the_key_and_line
         )
     )
     assert check.returncode == 1, check.stderr
-    assert f"config: [spoc.schema] modules lists {name!r}, which cannot be a module kind" in check.stdout
+    where = root / "config" / "spoc.toml"
+    assert f"config: {where}:8: [spoc.schema] modules lists {name!r}, which cannot be a module kind" in check.stdout
