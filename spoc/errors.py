@@ -36,6 +36,7 @@ __all__ = [
     "WorkerError",
     "WorkerTimeoutError",
     "did_you_mean",
+    "warn_from_user_code",
 ]
 
 
@@ -377,3 +378,17 @@ class WorkerTimeoutError(WorkerError):
 
 class SpocWarning(UserWarning):
     """Something in the project is probably a mistake, but SPOC can go on."""
+
+
+_SPOC_FOLDER = str(Path(__file__).parent)
+
+
+def warn_from_user_code(message: str, category: type[SpocWarning] = SpocWarning) -> None:
+    """Warn as from the first caller outside SPOC, so that the source line Python prints is the user's."""
+    import sys
+    import warnings
+
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_SPOC_FOLDER):
+        level, frame = level + 1, frame.f_back  # type: ignore[assignment]
+    warnings.warn(message, category, stacklevel=level)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from spoc.errors import PluginLoadError, SpocError, SpocWarning, did_you_mean
+from spoc.errors import PluginLoadError, SpocError, SpocWarning, did_you_mean, warn_from_user_code
 from spoc.plugins.host import PluginHost, PluginRecord
 
 __all__ = [
@@ -39,7 +38,6 @@ ENTRY_POINT_GROUP: Final = "spoc.plugins"
 AUTOLOAD_VARIABLE: Final = "SPOC_DISABLE_PLUGIN_AUTOLOAD"
 LOAD_VARIABLE: Final = "SPOC_LOAD_PLUGINS"
 _FALSE_WORDS: Final = ("", "0", "false", "no", "off")
-_SPOC_FOLDER: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 @dataclass(frozen=True)
@@ -136,14 +134,6 @@ class PluginFailedWarning(SpocWarning):
     """
 
 
-def _warn(message: str, category: type[SpocWarning] = SpocWarning) -> None:
-    """Warn as from the first caller outside SPOC, so that Python's source line is the user's, not SPOC's."""
-    level, frame = 2, sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_SPOC_FOLDER):
-        level, frame = level + 1, frame.f_back  # type: ignore[assignment]
-    warnings.warn(message, category, stacklevel=level)
-
-
 def _installed(found: Iterable[FoundEntryPoint]) -> tuple[list[str], str]:
     names = sorted({entry.name for entry in found})
     return names, f"installed plugins ({ENTRY_POINT_GROUP!r} entry points): {', '.join(names) or 'none'}"
@@ -153,7 +143,7 @@ def warn_unknown_only(selection: PluginSelection, found: list[FoundEntryPoint]) 
     """Warn for each name of ``SPOC_LOAD_PLUGINS`` that no installed plugin has."""
     names, listed = _installed(found)
     for name in sorted((selection.only or frozenset()) - set(names)):
-        _warn(
+        warn_from_user_code(
             f"{LOAD_VARIABLE} names {name!r}, but no installed plugin has that name{did_you_mean(name, names)}, "
             f"so it loads nothing; {listed}. Correct the name in {LOAD_VARIABLE}, or install the plugin."
         )
@@ -163,7 +153,7 @@ def warn_unknown_blocked(names: Iterable[str], found: list[FoundEntryPoint] | No
     """Warn for each ``-p no:NAME`` that blocks nothing: no installed plugin has that name."""
     installed, listed = _installed(find_entry_points() if found is None else found)
     for name in sorted(set(names) - set(installed)):
-        _warn(
+        warn_from_user_code(
             f"-p no:{name} blocks nothing: no installed plugin is named {name!r}{did_you_mean(name, installed)}; "
             f"{listed}. Give an entry point's name, as 'python -m spoc plugins' lists it."
         )
@@ -209,7 +199,7 @@ def plugin_failed(host: PluginHost, record: PluginRecord, exc: Exception, policy
     if policy == "raise":
         raise PluginLoadError(record.name, record.distribution, record.version, exc) from exc
     dist = f" from {record.distribution} {record.version}" if record.distribution else ""
-    _warn(
+    warn_from_user_code(
         f"plugin {record.name!r}{dist} failed to load: {type(exc).__name__}: {str(exc).rstrip('.')}. "
         'It is skipped, as plugin_errors = "warn" asks. Upgrade or uninstall it, or disable it: '
         f"disable_plugins = [{record.name!r}] under [spoc], or '-p no:{record.name}' on the command line.",

@@ -8,14 +8,13 @@ and precedence as the core settings, and validated by the plugin's model.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
-from spoc.errors import ConfigError, SpocWarning, did_you_mean
+from spoc.errors import ConfigError, did_you_mean, warn_from_user_code
 from spoc.settings.messages import problems_of_settings_error, problems_of_validation_error
 from spoc.settings.model import Settings
 from spoc.settings.origins import ConfigProblem, raise_problems
@@ -141,10 +140,8 @@ def load_sections(
     raise_problems(problems)
     for name, origin in sources.section_tables(type(settings).model_fields):
         if name not in declared:
-            warnings.warn(
+            warn_from_user_code(
                 f"[spoc.{name}] in {origin} is not claimed by any loaded plugin or app and is "
-                f"ignored{did_you_mean(name, declared)}; is its plugin installed and not blocked?",
-                SpocWarning,
-                stacklevel=3,
+                f"ignored{did_you_mean(name, declared)}; is its plugin installed and not blocked?"
             )
     return sections
