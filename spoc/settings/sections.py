@@ -18,7 +18,7 @@ from spoc.errors import ConfigError, did_you_mean, warn_from_user_code
 from spoc.settings.messages import problems_of_settings_error, problems_of_validation_error
 from spoc.settings.model import Settings
 from spoc.settings.origins import ConfigProblem, raise_problems
-from spoc.settings.pydantic_sources import project_sources, reading
+from spoc.settings.pydantic_sources import reading
 from spoc.settings.sources import ProjectSources
 
 if TYPE_CHECKING:
@@ -36,20 +36,10 @@ _RETURN = (
 
 
 class _SectionSettings(BaseSettings):
-    """Reads one section with the sources and precedence of ``spoc.Settings``."""
+    """Reads one section with the sources and precedence of ``spoc.Settings``: its config, its sources."""
 
     model_config = Settings.model_config
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings, *project_sources(settings_cls))
+    settings_customise_sources = classmethod(Settings.settings_customise_sources.__func__)  # type: ignore[attr-defined,var-annotated]
 
 
 def _only_given_values(
