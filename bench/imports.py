@@ -41,6 +41,7 @@ def measure(rounds: int, log: Any = print) -> tuple[list[Row], dict[str, Any]]:
     }
     samples = interleave(runs, rounds)
     seconds = {name: [sample.seconds for sample in values] for name, values in samples.items()}
+    cpu = ratios([sample.cpu for sample in samples["spoc"]], [sample.cpu for sample in samples["pluggy"]])
     rss = {name: [sample.max_rss for sample in values] for name, values in samples.items()}
 
     def over_pass_ms(name: str) -> Stat:
@@ -56,7 +57,8 @@ def measure(rounds: int, log: Any = print) -> tuple[list[Row], dict[str, Any]]:
             ratios(seconds["spoc"], seconds["pluggy"]),
             "x",
             TIME_LIMIT,
-            f"pluggy {median_ms(seconds['pluggy'])}, spoc {median_ms(seconds['spoc'])}",
+            f"pluggy {median_ms(seconds['pluggy'])}, spoc {median_ms(seconds['spoc'])}; CPU time {cpu.median:.2f}x "
+            f"({cpu.low:.2f}-{cpu.high:.2f})",
         ),
         Row(
             "imports",

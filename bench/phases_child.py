@@ -4,8 +4,8 @@ Run as a script in a fresh process: ``python phases_child.py spoc|floor PROJECT`
 Both modes first import SPOC's declared dependencies (pluggy,
 pydantic-settings), timed apart. ``floor`` then imports the app packages with
 the collector on, and the Schema modules with it paused, as SPOC's
-construction and startup do (``pause_gc``), through the project's stand-in for
-``spoc``. ``spoc`` builds a Framework, starts and stops it, and times each
+construction and startup do (``pause_gc``); the modules' decorators are
+SPOC's own, as in ``floor.py``. ``spoc`` builds a Framework, starts and stops it, and times each
 startup step through a ``spoc_run_step`` wrapper, public API only, so that
 the two can be subtracted. Times are the process's CPU time
 (``time.process_time``), which other work on the machine does not stretch as
@@ -43,7 +43,7 @@ def _import_dependencies() -> float:
 def floor(base: Path) -> dict[str, Any]:
     """Import the modules as plain Python would; time dependencies, packages and modules apart."""
     order = _read_order(base)
-    sys.path[:0] = [str(base / "floor_stub"), str(base)]
+    sys.path.insert(0, str(base))
     dependencies = _import_dependencies()
     packages = [name for name in order if name.count(".") == 1]
     modules = [name for name in order if name.count(".") == 2]

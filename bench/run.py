@@ -47,10 +47,10 @@ class Plan:
     dispatch_rounds: int
     sample_ms: float
     dist_counts: tuple[int, ...] = (20, 320)
-    discovery_rounds: int = 7
+    discovery_rounds: int = 5
     cli_rounds: int = 9
-    import_rounds: int = 15
-    upstream_rounds: dict[int, int] = field(default_factory=lambda: {10: 11, 100: 7, 1000: 4})
+    import_rounds: int = 11
+    upstream_rounds: dict[int, int] = field(default_factory=lambda: {10: 9, 100: 7, 1000: 3})
     removed_rounds: int = 7
 
 

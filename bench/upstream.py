@@ -186,7 +186,7 @@ def _check(python: str, script: Path, expected: int) -> None:
 def _commands(size: int, root: Path, interpreters: Interpreters) -> dict[str, tuple[list[str], Path]]:
     commands: dict[str, tuple[list[str], Path]] = {}
     for framework in FRAMEWORKS:
-        project = make_project(root, size, FLAVOUR, framework, hooks=True)
+        project = make_project(root, size, FLAVOUR, framework, hooks=True, stand_in=True)
         python = interpreters.of(framework)
         compile_bytecode(python, project.path)
         _check(python, project.run_script, project.components)

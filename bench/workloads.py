@@ -8,11 +8,12 @@ or upstream SPOC 0.3.0 or 0.9.0, each in its own idiom but with the same
 apps, modules and components. Beside the framework's script (``run.py``)
 each project holds its floor (``floor.py``): a process that imports the
 framework's declared dependencies, then the same module files in the same
-order with ``importlib``, and no framework. The modules' own ``import spoc``
-(or ``from framework import model``) gets a stand-in holding the decorators
-as functions that return what they are given (``floor_stub/``), so that what
-the floor leaves out is exactly what the framework adds, its own import
-included.
+order with ``importlib``, and starts nothing. The modules' own ``import spoc``
+and decorators run as they are (the issue's floor for SPOC's startup target);
+with ``stand_in`` they get instead a stand-in whose decorators return what
+they are given (``floor_stub/``), so that what the floor leaves out is all
+the framework adds, its import and its decorators included: the upstream
+comparison floors every framework that way.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import os
 import sys
 
 base = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [os.path.join(base, "floor_stub"), {path}]
+sys.path[:0] = [{path}]
 {imports}
 with open(os.path.join(base, "import_order.txt"), encoding="utf-8") as lines:
     names = lines.read().split()
@@ -323,7 +324,9 @@ def _v09_specs() -> str:
     return "\n".join(specs)
 
 
-def make_project(root: Path, apps: int, flavour: str, framework: str = "spoc", *, hooks: bool = False) -> Project:
+def make_project(
+    root: Path, apps: int, flavour: str, framework: str = "spoc", *, hooks: bool = False, stand_in: bool = False
+) -> Project:
     """Write a project of ``apps`` apps x 3 modules x 5 components under ``root``.
 
     Views and services import their app's models, as the Schema's
@@ -338,6 +341,8 @@ def make_project(root: Path, apps: int, flavour: str, framework: str = "spoc", *
         flavour: ``"dataclass"`` or ``"plain"`` models.
         framework: ``"spoc"`` (this repository), ``"0.3.0"`` or ``"0.9.0"`` (upstream).
         hooks: give every module kind no-op Schema hooks (always, for upstream).
+        stand_in: the floor imports the modules through the stand-in for the
+            framework's decorators, not the framework's own.
     """
     if flavour not in FLAVOURS:
         raise ValueError(f"unknown flavour {flavour!r}; choose one of {', '.join(FLAVOURS)}")
@@ -368,11 +373,11 @@ def make_project(root: Path, apps: int, flavour: str, framework: str = "spoc", *
             (folder / f"{kind}.py").write_text(_module(app, kind, framework, flavour, package), encoding="utf-8")
     order = tuple([f"{package}{app}" for app in names] + [f"{package}{app}.{kind}" for kind in KINDS for app in names])
     (path / "import_order.txt").write_text("\n".join(order) + "\n", encoding="utf-8")
-    _write_scripts(path, framework, hooks)
+    _write_scripts(path, framework, hooks, stand_in)
     return Project(path, apps, flavour, framework, order)
 
 
-def _write_scripts(path: Path, framework: str, hooks: bool) -> None:
+def _write_scripts(path: Path, framework: str, hooks: bool, stand_in: bool) -> None:
     stub = path / "floor_stub"
     stub.mkdir()
     fill = {
@@ -396,6 +401,9 @@ def _write_scripts(path: Path, framework: str, hooks: bool) -> None:
     imports = "".join(f"import {name}\n" for name in FLOOR_IMPORTS[framework])
     # 0.3.0 imports the apps from apps/ itself (`blog.models`), the others from the project folder.
     where = 'os.path.join(base, "apps")' if framework == "0.3.0" else "base"
+    if stand_in:
+        where = f'os.path.join(base, "floor_stub"), {where}'
+
     floor = _FLOOR_SCRIPT.format(path=where, imports=imports or "# no declared dependencies\n", check=CHECK_VARIABLE)
     # Both print their own peak RSS at the end, the same few lines in each.
     (path / "floor.py").write_text(floor + PEAK_RSS_CODE, encoding="utf-8")

@@ -65,13 +65,13 @@ def test_generated_project_floor_order_is_spocs_import_order(
         fw.shutdown()
 
 
-@pytest.mark.parametrize("hooks", [False, True])
+@pytest.mark.parametrize(("hooks", "stand_in"), [(False, False), (True, True)])
 def test_spoc_project_collects_every_component_and_its_floor_imports_every_module(
-    bench: ModuleType, tmp_path: Path, hooks: bool
+    bench: ModuleType, tmp_path: Path, hooks: bool, stand_in: bool
 ) -> None:
     from bench.workloads import make_project
 
-    project = make_project(tmp_path, 2, "dataclass", hooks=hooks)
+    project = make_project(tmp_path, 2, "dataclass", hooks=hooks, stand_in=stand_in)
 
     assert f"components {project.components}" in _check_run(project.run_script)
     assert f"modules {len(project.order)}" in _check_run(project.floor_script)
@@ -84,7 +84,7 @@ def test_upstream_projects_floor_imports_every_module_through_the_stand_in(
     # Upstream itself is not installed here; the floor needs only the stand-in for its decorators.
     from bench.workloads import make_project
 
-    project = make_project(tmp_path, 2, "plain", framework)
+    project = make_project(tmp_path, 2, "plain", framework, stand_in=True)
 
     assert f"modules {len(project.order)}" in _check_run(project.floor_script)
     for script in project.path.glob("*.py"):  # run.py, and 0.9.0's framework.py: valid Python at least
@@ -100,8 +100,9 @@ def test_startup_section_prints_a_table_and_writes_json(bench: ModuleType, tmp_p
 
     names = [row.name for row in rows]
     for flavour in ("dataclass", "plain"):
-        assert f"whole process / floor, {flavour}, N=2" in names
-        assert f"SPOC own per module (whole process), {flavour}, N=2" in names
+        assert f"whole process / floor, wall time, {flavour}, N=2" in names
+        assert f"whole process / floor, CPU time, {flavour}, N=2" in names
+        assert f"SPOC own per module (whole process, CPU time), {flavour}, N=2" in names
         assert f"in-process total, {flavour}, N=2" in names
         assert f"peak RSS / floor, {flavour}, N=2" in names
     assert {row.section for row in rows} == {"startup", "imports"}
