@@ -38,7 +38,7 @@ __all__ = ["TREES", "class_costs", "measure"]
 TREES: Final = ("before", "after")
 DISCOVERY: Final = {"before": "spoc.discovery", "after": "spoc.plugins.discovery"}
 _IMPORTERS: Final = {"import spoc": ["-c", "import spoc"], "spoc plugins": ["-m", "spoc", "plugins"]}
-STEPS_PER_START: Final = 3002  # one step per module at N = 1,000, the registry's and the built-ins'
+STEP_CALLS: Final = 6002  # at N = 1,000: an import step per module at startup, its undo at shutdown, and the registry's
 
 # Per call, in-process: the best of five timeit runs.
 _INVOKE: Final = """\
@@ -174,7 +174,7 @@ def _dispatcher(trees: _Trees, project: Path, rounds: int) -> tuple[list[Row], d
     samples = _pairs(trees, make, rounds)
     ns = {tree: {key: [sample[key] for sample in samples[tree]] for key in samples[tree][0]} for tree in TREES}
     rows = []
-    for what, key, per in (("fw.invoke, per call", "invoke", None), ("a lifecycle step", "step", STEPS_PER_START)):
+    for what, key, per in (("fw.invoke, per call", "invoke", None), ("a lifecycle step", "step", STEP_CALLS)):
         saved = _saved(ns["after"][key], ns["before"][key], 1 / 1000)
         detail = (
             f"before {statistics.median(ns['before'][key]):.0f} ns (through pluggy in the same process "
@@ -182,7 +182,7 @@ def _dispatcher(trees: _Trees, project: Path, rounds: int) -> tuple[list[Row], d
             f"after {statistics.median(ns['after'][key]):.0f} ns"
         )
         if per:
-            detail += f"; x {per} steps of a start at N=1,000: {saved.median * per / 1000:.1f} ms"
+            detail += f"; x {per} step calls of a start and shutdown at N=1,000: {saved.median * per / 1000:.1f} ms"
         rows.append(Row("removed", f"generated dispatcher: {what}", saved, "us", detail=detail))
     return rows, ns
 
@@ -328,12 +328,12 @@ def _imported(trees: _Trees, tree: str, argv: Sequence[str], project: Path) -> s
 
 def _context(trees: _Trees, root: Path, small: Path, rounds: int, raw: dict[str, Any]) -> list[Row]:
     """``import spoc``, ``spoc plugins`` and a whole start at N = 1,000, before and after."""
-    large = make_project(root / "projects", 1000, "dataclass").path
+    large = make_project(root / "projects", 1000, "plain").path
     compile_bytecode(sys.executable, large)
     commands = {
         "import spoc": (["-c", "import spoc"], small),
         "spoc plugins": (["-m", "spoc", "plugins"], small),
-        "whole start, N=1000 dataclass": ([str(large / "run.py")], large),
+        "whole start, N=1000 plain": ([str(large / "run.py")], large),
     }
     rows = []
     for name, (argv, cwd) in commands.items():
@@ -341,7 +341,7 @@ def _context(trees: _Trees, root: Path, small: Path, rounds: int, raw: dict[str,
         def seconds(tree: str, argv: list[str] = argv, cwd: Path = cwd) -> float:
             return float(trees.run(tree, argv, cwd=cwd).seconds)
 
-        samples = _pairs(trees, seconds, 3 if "N=1000" in name else rounds)
+        samples = _pairs(trees, seconds, max(rounds - 2, 3) if "N=1000" in name else rounds)
         raw[f"context/{name}"] = samples
         rows.append(
             Row(

@@ -50,7 +50,7 @@ class Plan:
     discovery_rounds: int = 5
     cli_rounds: int = 9
     import_rounds: int = 11
-    upstream_rounds: dict[int, int] = field(default_factory=lambda: {10: 9, 100: 7, 1000: 3})
+    upstream_rounds: dict[int, int] = field(default_factory=lambda: {10: 9, 100: 7, 1000: 5})
     removed_rounds: int = 7
 
 
