@@ -62,16 +62,17 @@ FULL: Final = Plan(
     sample_ms=30,
 )
 QUICK: Final = Plan(
-    sizes=(10, 100),
-    rounds={10: 3, 100: 2},
-    phase_rounds={10: 2, 100: 1},
-    dispatch_rounds=3,
-    sample_ms=10,
-    discovery_rounds=3,
-    cli_rounds=3,
-    import_rounds=5,
-    upstream_rounds={10: 3, 100: 2},
-    removed_rounds=3,
+    sizes=(10, 30),
+    rounds={10: 3, 30: 2},
+    phase_rounds={10: 1, 30: 1},
+    dispatch_rounds=2,
+    sample_ms=5,
+    dist_counts=(20,),
+    discovery_rounds=2,
+    cli_rounds=2,
+    import_rounds=3,
+    upstream_rounds={10: 2},
+    removed_rounds=2,
 )
 
 
@@ -197,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECTION",
         help=f"what to run, of: {', '.join(SECTIONS)} (default: all but removed)",
     )
-    parser.add_argument("--quick", action="store_true", help="N = 10 and 100 only, fewer rounds: a smoke test")
+    parser.add_argument("--quick", action="store_true", help="N = 10 and 30 only, fewer rounds: a smoke test")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON")
     parser.add_argument("--keep", action="store_true", help="keep the generated workloads and print where")
     parser.add_argument("--python313", metavar="PATH", help="the Python 3.13 the upstream section makes its venvs with")
