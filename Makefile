@@ -46,6 +46,7 @@ docs: $(STAMP)
 	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 # Ratios against plain-Python floors (docs/performance.md); BENCHFLAGS=--quick for a smoke run.
+# The upstream section makes its own Python 3.13 venvs under .venv-bench/ (skipped, and said so, offline).
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCHFLAGS)
 

@@ -27,8 +27,10 @@ __all__ = [
     "Row",
     "Stat",
     "child_env",
+    "compile_bytecode",
     "format_table",
     "interleave",
+    "median_ms",
     "ratios",
     "run_json",
     "run_process",
@@ -76,9 +78,10 @@ class Row:
     """One line of the results table.
 
     Attributes:
-        section: ``startup``, ``dispatch``, ``discovery``, ``cli``, ``memory`` or ``celery``.
+        section: the section that measured it (see :data:`bench.run.SECTIONS`).
         name: what was measured.
-        stat: the value (a ratio when ``unit`` is ``"x"``).
+        stat: the value (a ratio when ``unit`` is ``"x"``); ``None`` when the
+            measure was skipped, and ``detail`` says why.
         unit: ``"x"``, ``"us"``, ``"ns"``, ``"ms"``, ``"MiB"``.
         limit: the issue's target (the median must not exceed it), if any.
         detail: absolute numbers behind a ratio, for the reader.
@@ -86,14 +89,21 @@ class Row:
 
     section: str
     name: str
-    stat: Stat
+    stat: Stat | None
     unit: str
     limit: float | None = None
     detail: str = ""
 
+    @classmethod
+    def skipped(cls, section: str, name: str, why: str) -> Row:
+        """A row for a measure that could not be taken, saying why."""
+        return cls(section, name, None, "", detail=f"skipped: {why}")
+
     @property
     def verdict(self) -> str:
-        """``pass`` or ``miss`` against the target, ``-`` when there is none."""
+        """``pass`` or ``miss`` against the target, ``skip`` when not measured, ``-`` when there is no target."""
+        if self.stat is None:
+            return "skip"
         if self.limit is None:
             return "-"
         return "pass" if self.stat.median <= self.limit else "miss"
@@ -110,7 +120,7 @@ class Row:
             "section": self.section,
             "name": self.name,
             "unit": self.unit,
-            **{key: value for key, value in asdict(self.stat).items()},
+            **(asdict(self.stat) if self.stat is not None else {}),
             "limit": self.limit,
             "verdict": self.verdict,
             "detail": self.detail,
@@ -119,11 +129,12 @@ class Row:
 
 @dataclass
 class ProcessResult:
-    """Wall time of a whole child process, and its peak resident set size."""
+    """Wall time of a whole child process, its CPU time (user + system) and its peak resident set size."""
 
     seconds: float
     max_rss: int = 0
     stdout: str = field(default="", repr=False)
+    cpu: float = 0.0
 
 
 def child_env(extra: Mapping[str, str] | None = None, *, autoload: bool = False) -> dict[str, str]:
@@ -142,11 +153,13 @@ def child_env(extra: Mapping[str, str] | None = None, *, autoload: bool = False)
 def run_process(
     argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None, capture: bool = False
 ) -> ProcessResult:
-    """Run a process to completion; return its wall time, its stdout if asked, and its peak RSS.
+    """Run a process to completion; return its wall and CPU times, its stdout if asked, and its peak RSS.
 
     The peak RSS is what the child printed with :data:`PEAK_RSS_CODE`, else
-    (not Linux, or not asked) ``wait4``'s, an upper bound. Output goes to
-    files, not pipes, so a child never waits on the parent while it is timed.
+    (not Linux, or not asked) ``wait4``'s, an upper bound. The CPU time is
+    ``wait4``'s, the child's own: on a busy machine it moves less than the
+    wall time. Output goes to files, not pipes, so a child never waits on the
+    parent while it is timed.
     """
     with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as output:
         start = time.perf_counter()
@@ -166,16 +179,33 @@ def run_process(
     printed = _PEAK_RSS.search(stdout)
     # Both are KiB on Linux.
     peak = int(printed.group(1)) if printed else usage.ru_maxrss
-    return ProcessResult(seconds, peak * 1024, stdout)
+    return ProcessResult(seconds, peak * 1024, stdout, usage.ru_utime + usage.ru_stime)
+
+
+def compile_bytecode(python: str, folder: Path) -> None:
+    """Write the bytecode caches of every file under ``folder`` for ``python``, before anything is timed.
+
+    Otherwise the first measured process of each interpreter would compile the project, and
+    ``PYTHONDONTWRITEBYTECODE`` in the caller's environment would make every one of them compile it.
+    """
+    command = [python, "-m", "compileall", "-q", str(folder)]
+    done = subprocess.run(command, env=child_env(), capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def median_ms(seconds: Sequence[float]) -> str:
+    """The median of samples in seconds, as ``"123 ms"``."""
+    return f"{statistics.median(seconds) * 1000:.0f} ms"
 
 
 def run_json(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path | None = None) -> Any:
-    """Run a child that prints one JSON document on stdout; return it."""
+    """Run a child that prints one JSON document (its last line) on stdout; return it."""
     argv = list(argv)
     done = subprocess.run(argv, env=dict(env), cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         raise BenchError(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def interleave(variants: Mapping[str, Callable[[], Any]], rounds: int) -> dict[str, list[Any]]:
@@ -208,7 +238,9 @@ def _number(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _cell(stat: Stat, unit: str) -> tuple[str, str]:
+def _cell(stat: Stat | None, unit: str) -> tuple[str, str]:
+    if stat is None:
+        return "-", ""
     suffix = "x" if unit == "x" else f" {unit}"
     return f"{_number(stat.median)}{suffix}", f"{_number(stat.low)}-{_number(stat.high)}"
 

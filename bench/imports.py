@@ -1,6 +1,9 @@
-"""Section 5, the import half: ``import spoc`` against a bare interpreter and ``import pluggy``.
+"""Imports: ``import spoc`` against ``import pluggy``, and the one-off price of pydantic-settings.
 
-Whole processes, interleaved: wall time and peak RSS of each.
+Whole processes, interleaved: wall time and peak RSS of ``python -c pass``,
+``import pluggy``, ``import spoc``, ``import pydantic_settings`` (what typed
+settings cost, once per process: a ``Framework`` imports it) and
+``import spoc.framework``.
 """
 
 from __future__ import annotations
@@ -10,61 +13,81 @@ import sys
 from functools import partial
 from typing import Any, Final
 
-from bench.harness import PEAK_RSS_CODE, Row, Stat, child_env, interleave, ratios, run_process
+from bench.harness import PEAK_RSS_CODE, Row, Stat, child_env, interleave, median_ms, ratios, run_process
 
 __all__ = ["measure"]
 
-TIME_LIMIT: Final = 1.2
-RSS_LIMIT_MIB: Final = 4.0
+TIME_LIMIT: Final = 1.2  # issue 12: import spoc over import pluggy
 MIB: Final = 2**20
+COMMANDS: Final = {
+    "pass": "pass",
+    "pluggy": "import pluggy",
+    "spoc": "import spoc",
+    "pydantic_settings": "import pydantic_settings",
+    "spoc.framework": "import spoc.framework",
+}
 
 
 def measure(rounds: int, log: Any = print) -> tuple[list[Row], dict[str, Any]]:
-    """Time the three interpreters interleaved; return table rows and raw samples."""
-    log("memory: import spoc")
+    """Time the interpreters interleaved; return table rows and raw samples."""
+    log("imports: import spoc, pluggy, pydantic_settings")
     python = sys.executable
     env = child_env()
-    commands = {"pass": "pass", "pluggy": "import pluggy", "spoc": "import spoc"}
-    for code in commands.values():  # bytecode caches; not measured
+    for code in COMMANDS.values():  # bytecode caches; not measured
         run_process([python, "-c", code + PEAK_RSS_CODE], env=env, capture=True)
     runs = {
         name: partial(run_process, [python, "-c", code + PEAK_RSS_CODE], env=env, capture=True)
-        for name, code in commands.items()
+        for name, code in COMMANDS.items()
     }
     samples = interleave(runs, rounds)
     seconds = {name: [sample.seconds for sample in values] for name, values in samples.items()}
+    cpu = ratios([sample.cpu for sample in samples["spoc"]], [sample.cpu for sample in samples["pluggy"]])
     rss = {name: [sample.max_rss for sample in values] for name, values in samples.items()}
 
-    def ms(name: str) -> str:
-        return f"{statistics.median(seconds[name]) * 1000:.0f} ms"
+    def over_pass_ms(name: str) -> Stat:
+        return Stat.of([(top - bottom) * 1000 for top, bottom in zip(seconds[name], seconds["pass"], strict=True)])
 
-    def extra(name: str, base: str) -> Stat:
+    def extra_mib(name: str, base: str) -> Stat:
         return Stat.of([(top - bottom) / MIB for top, bottom in zip(rss[name], rss[base], strict=True)])
 
     made = [
         Row(
-            "memory",
+            "imports",
             "import spoc / import pluggy, wall time",
             ratios(seconds["spoc"], seconds["pluggy"]),
             "x",
             TIME_LIMIT,
-            f"pluggy {ms('pluggy')}, spoc {ms('spoc')}",
+            f"pluggy {median_ms(seconds['pluggy'])}, spoc {median_ms(seconds['spoc'])}; CPU time {cpu.median:.2f}x "
+            f"({cpu.low:.2f}-{cpu.high:.2f})",
         ),
         Row(
-            "memory",
+            "imports",
             "import spoc / python -c pass, wall time",
             ratios(seconds["spoc"], seconds["pass"]),
             "x",
-            detail=f"pass {ms('pass')}",
+            detail=f"pass {median_ms(seconds['pass'])}",
         ),
         Row(
-            "memory",
-            "import spoc, RSS over a bare interpreter",
-            extra("spoc", "pass"),
-            "MiB",
-            RSS_LIMIT_MIB,
-            f"bare {statistics.median(rss['pass']) / MIB:.1f} MiB",
+            "imports",
+            "import pydantic_settings, over python -c pass",
+            over_pass_ms("pydantic_settings"),
+            "ms",
+            detail=f"+{extra_mib('pydantic_settings', 'pass').median:.1f} MiB; "
+            "the price of typed settings, once per process",
         ),
-        Row("memory", "import spoc, RSS over import pluggy", extra("spoc", "pluggy"), "MiB"),
+        Row(
+            "imports",
+            "import spoc.framework, over python -c pass",
+            over_pass_ms("spoc.framework"),
+            "ms",
+            detail="pydantic-settings included: the settings model is defined there",
+        ),
+        Row(
+            "imports",
+            "import spoc, RSS over a bare interpreter",
+            extra_mib("spoc", "pass"),
+            "MiB",
+            detail=f"bare {statistics.median(rss['pass']) / MIB:.1f} MiB",
+        ),
     ]
     return made, {name: [vars(sample) for sample in values] for name, values in samples.items()}
