@@ -107,6 +107,7 @@ class Framework:
         self._host = PluginHost()
         self.hook: pluggy.HookRelay = self._host.hook
         """The pluggy hook relay, e.g. ``fw.hook.my_app_event(framework=fw)``."""
+        self._invoke = self.hook.spoc_invoke  # pluggy's caller of the fw.invoke chain: looked up once
         if tracing_requested():
             install_tracing(self._host.manager)
         installed = load_installed_plugins(self._host, self.project, disable_plugins=disable_plugins, plugins=plugins)
@@ -252,15 +253,15 @@ class Framework:
 
     def invoke(self, kind: str, name: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call a component through the ``spoc_invoke`` middleware chain."""
-        self._require_started(f"fw.invoke({kind!r}, {name!r})")
         component = self._components.get(kind, name)
         if component is None:
+            self._require_started(f"fw.invoke({kind!r}, {name!r})")
             known = list(getattr(self._components, kind, {})) if kind in self._components else []
             raise SpocError(
                 f"no component {name!r} of kind {kind!r} to invoke{did_you_mean(name, known)}; "
                 f"known: {', '.join(known) or 'none'}. Is the framework started?"
             )
-        return self.hook.spoc_invoke(framework=self, component=component, args=args, kwargs=kwargs)
+        return self._invoke(framework=self, component=component, args=args, kwargs=kwargs)
 
     # -- lifecycle ---------------------------------------------------------
 

@@ -35,43 +35,6 @@ EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 
 
-def _terminal_columns() -> int:
-    """Return the terminal's width as ``shutil.get_terminal_size`` does: $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, sized without importing ``shutil``.
-
-    argparse builds a formatter for every ``add_argument``, and the default
-    one imports ``shutil`` (with zlib, bz2 and lzma: ~3 ms of every command)
-    only to read the terminal's width. The width is the same.
-    """
-
-    def __init__(
-        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None, **kw: Any
-    ) -> None:
-        width = _terminal_columns() - 2 if width is None else width
-        super().__init__(prog, indent_increment, max_help_position, width, **kw)
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` with :class:`_HelpFormatter`; its subparsers, plugins' ones too, are of this class."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-
 def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", type=Path, metavar="DIR", help="the project (default: nearest with spoc.toml)")
     parser.add_argument("--mode", help="the mode to load (overrides SPOC_MODE and spoc.toml)")
@@ -100,8 +63,7 @@ def build_parser(context: CommandContext | None = None, *, plugin_commands: bool
     Raises:
         PluginHookError: a plugin's ``spoc_add_commands`` raised.
     """
-    # Typed as the base class, which plugins' spoc_add_commands receive; the subparsers are _Parser too.
-    parser: argparse.ArgumentParser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="spoc", description="See into a SPOC project: apps, plugins, hooks, components; check, graph, init."
     )
     _global_options(parser)
@@ -131,7 +93,7 @@ class _PreParseError(Exception):
     """The quick look at the command line failed; the real parser will say why."""
 
 
-class _QuietParser(_Parser):
+class _QuietParser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
         raise _PreParseError(message)
 

@@ -93,10 +93,7 @@ class FoundEntryPoint:
 
 def find_entry_points(group: str = ENTRY_POINT_GROUP) -> list[FoundEntryPoint]:
     """Return the group's entry points, the first of each name in ``sys.path`` order."""
-    if sys.version_info >= (3, 12):
-        from importlib import metadata
-    else:  # pragma: no cover - depends on the interpreter
-        import importlib_metadata as metadata
+    from importlib import metadata
 
     found: dict[str, tuple[int, FoundEntryPoint]] = {}
     folders = {folder: index for index, folder in reversed(list(enumerate(sys.path)))}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import FunctionType, ModuleType
+from types import FunctionType, ModuleType, SimpleNamespace
 from typing import Any
 
 import pluggy
@@ -141,7 +141,8 @@ class PluginHost:
 
     def holds_hookimpls(self, plugin: Any) -> bool:
         """Return whether ``plugin`` has at least one ``@spoc.hookimpl`` attribute."""
-        return any(self.manager.parse_hookimpl_opts(plugin, name) is not None for name in self._candidate_names(plugin))
+        holder, names = self._candidates(plugin)
+        return any(self.manager.parse_hookimpl_opts(holder, name) is not None for name in names)
 
     def record_unloaded(self, record: PluginRecord) -> None:
         """Remember a plugin that was blocked or failed, for listings; block its name."""
@@ -155,15 +156,23 @@ class PluginHost:
         if record is not None and self.manager.is_registered(record.plugin):
             self.manager.unregister(record.plugin)
 
-    def _candidate_names(self, plugin: Any) -> list[str]:
-        """Names that may hold a hook implementation: in a module, only its own functions (not imported classes)."""
+    @staticmethod
+    def _candidates(plugin: Any) -> tuple[Any, list[str]]:
+        """Return what to ask pluggy about, and the names that may hold a hook implementation.
+
+        In a module, only its functions can be: they are handed to pluggy in a
+        plain namespace, which pluggy reads several times faster than a module
+        (every app module is asked at startup; docs/performance.md).
+        """
         if isinstance(plugin, ModuleType):
-            return [name for name, value in vars(plugin).items() if isinstance(value, FunctionType)]
-        return dir(plugin)
+            functions = {name: value for name, value in vars(plugin).items() if isinstance(value, FunctionType)}
+            return SimpleNamespace(**functions), list(functions)
+        return plugin, dir(plugin)
 
     def _impl_functions(self, plugin: Any) -> Iterable[tuple[str, Callable[..., Any], pluggy.HookimplOpts]]:
-        for attribute in self._candidate_names(plugin):
-            opts = self.manager.parse_hookimpl_opts(plugin, attribute)
+        holder, names = self._candidates(plugin)
+        for attribute in names:
+            opts = self.manager.parse_hookimpl_opts(holder, attribute)
             if opts is not None:
                 yield opts.get("specname") or attribute, getattr(plugin, attribute), opts
 
