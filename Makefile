@@ -3,19 +3,33 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Three stamps, so that each target installs only what it needs: SPOC alone (the
+# demo), then its test tools and the plugins the tests install, then the docs tools.
+SPOC_STAMP := $(VENV)/.installed-spoc
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
 .PHONY: demo test test-installed lint docs bench clean
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/minimal-plugin/pyproject.toml
+# SPOC in editable mode and its runtime dependencies: what the demo needs, nothing else.
+$(SPOC_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
+	$(PIP) -e .
+	touch $(SPOC_STAMP)
+
+$(STAMP): $(SPOC_STAMP) $(wildcard plugins/*/pyproject.toml) examples/minimal-plugin/pyproject.toml
+	$(PIP) --upgrade pip
+	$(PIP) -e ".[dev]"
 # The first-party plugins and the minimal example, as real distributions found through their entry points.
-	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging -e examples/minimal-plugin
+	$(PIP) -e plugins/spoc-timing -e plugins/spoc-logging -e examples/minimal-plugin
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(DOCS_STAMP): $(SPOC_STAMP)
+	$(PIP) -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+demo: $(SPOC_STAMP)
 	cd examples/blog && ../../$(BIN)/python main.py
 
 test: $(STAMP)
@@ -33,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging \
 		examples/minimal-plugin/spoc_hello
 
-docs: $(STAMP)
+docs: $(DOCS_STAMP)
 	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 # Ratios against plain-Python floors (docs/performance.md); BENCHFLAGS=--quick for a smoke run.
