@@ -28,7 +28,9 @@ line is where Ctrl+C is pressed (SIGINT to the command's process group, once the
 lines above it were printed). Every command must exit with status 0. A ``cd``
 moves the next commands. ``<!-- console: repo -->`` runs a block at the root of this
 repository, where ``make`` and ``pip install`` run as dry runs: they would rebuild the
-environment these tests run in.
+environment these tests run in. ``<!-- settings-output: NAME=VALUE -->`` (the form
+``tests/test_settings.py`` reads too) runs a block's commands with that variable set,
+as the page says the reader did in the shell.
 
 When a project's files changed after its last command, ``python -m spoc check``
 runs on it at the end: files nobody runs would rot. A block without one of these
@@ -70,6 +72,8 @@ TIMEOUT = 120
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<language>[\w+-]*)[ \t]*$")
 COMMENT = re.compile(r"^[ \t]*<!--\s*(?P<body>.*?)\s*-->[ \t]*$")
 PATH_HEADER = re.compile(r"^#\s*[\w./-]+\.(py|toml|md|txt|cfg)\b")
+# The variable a reader set in the shell before a block's commands; tests/test_settings.py reads this form too.
+SHELL_VARIABLE = re.compile(r"settings-output: (?P<name>\w+)=(?P<value>\S+)")
 MARKERS = ("file", "append", "repo-file", "excerpt", "fragment", "layout", "message", "sample")
 
 
@@ -150,8 +154,11 @@ def _problem(block: Block) -> str | None:
     if block.language == "console":
         if not block.text.startswith("$ "):
             return "a console block starts with `$ COMMAND`"
-        if block.marker not in ("", "console: repo"):
-            return f"a console block takes no comment but `<!-- console: repo -->`, not {block.marker!r}"
+        if block.marker not in ("", "console: repo") and not SHELL_VARIABLE.fullmatch(block.marker):
+            return (
+                "a console block takes no comment but `<!-- console: repo -->` or "
+                f"`<!-- settings-output: NAME=VALUE -->`, not {block.marker!r}"
+            )
         return None
     if block.kind not in MARKERS:
         return (
@@ -410,7 +417,9 @@ def test_the_page_works_when_copied(scenario: Scenario, tmp_path: Path) -> None:
             cwd = (where / text.split()[1]).resolve()
             assert cwd.is_dir(), f"{step.block.where()}: `{text}`: no such folder"
             continue
-        run = run_command(text, where, env, step.expected)
+        variable = SHELL_VARIABLE.fullmatch(step.block.marker)
+        shell = {**env, variable["name"]: variable["value"]} if variable else env
+        run = run_command(text, where, shell, step.expected)
         output = _shown(run.output, project, scenario.name)
         if REGENERATE:
             _regenerate(step, output)
