@@ -360,16 +360,28 @@ def _shown(output: str, project: Path, name: str) -> str:
     return output.replace(str(project), f"{SHOWN_ROOT}/{name}").replace(str(REPO), f"{SHOWN_ROOT}/spoc")
 
 
+_REGENERATED: dict[tuple[str, int], str] = {}  # a block's text as last written, by (page, line of its fence)
+
+
 def _regenerate(command: Command, output: str) -> None:  # pragma: no cover - a maintainer's tool
-    """Write what a command printed under it in its page, when the block has no `...` or `^C`."""
+    """Write what a command printed under it in its block, when the block has no `...` or `^C`."""
+    block = command.block
     if "..." in command.expected or "^C" in command.expected:
         return
-    path = REPO / command.block.page
+    path = REPO / block.page
     text = path.read_text(encoding="utf-8")
+    current = _REGENERATED.get((block.page, block.line), block.text)
     shown = "\n".join([f"$ {command.text}", *command.expected]) + "\n"
-    printed = f"$ {command.text}\n{output}"
-    if shown in text:
-        path.write_text(text.replace(shown, printed, 1), encoding="utf-8")
+    if shown not in current:
+        return
+    updated = current.replace(shown, f"$ {command.text}\n{output}", 1)
+    fenced = f"```console\n{current}```"
+    found = [match.start() for match in re.finditer(re.escape(fenced), text)]
+    if not found:
+        return
+    start = min(found, key=lambda position: abs(text.count("\n", 0, position) + 1 - block.line))
+    path.write_text(text[:start] + f"```console\n{updated}```" + text[start + len(fenced) :], encoding="utf-8")
+    _REGENERATED[(block.page, block.line)] = updated
 
 
 def _project_files(name: str, tmp_path: Path) -> Path:
