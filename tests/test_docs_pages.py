@@ -334,12 +334,13 @@ def run_command(command: str, cwd: Path, env: dict[str, str], expected: list[str
     assert process.stdout is not None
     output = b""
     deadline = time.monotonic() + TIMEOUT
-    interrupt_after = _pattern(expected[: expected.index("^C")]) if "^C" in expected else None
+    # Each ^C is pressed once the lines above it were printed.
+    interrupts = [_pattern(expected[:index]) for index, line in enumerate(expected) if line == "^C"]
     try:
         while True:
-            if interrupt_after is not None and interrupt_after.match(output.decode(errors="replace")):
+            if interrupts and interrupts[0].match(output.decode(errors="replace")):
                 os.killpg(process.pid, signal.SIGINT)
-                interrupt_after = None
+                interrupts.pop(0)
             ready, _, _ = select.select([process.stdout], [], [], 0.05)
             chunk = os.read(process.stdout.fileno(), 65536) if ready else b""
             if ready and not chunk:
@@ -348,6 +349,9 @@ def run_command(command: str, cwd: Path, env: dict[str, str], expected: list[str
             if time.monotonic() > deadline:
                 raise AssertionError(f"`{command}` still runs after {TIMEOUT} s; it printed:\n{output.decode()}")
         status = process.wait(timeout=TIMEOUT)
+        assert not interrupts, (
+            f"`{command}` ended before printing what the page shows above its ^C:\n{output.decode()}"
+        )
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
