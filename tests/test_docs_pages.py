@@ -23,7 +23,8 @@ it, which the rendered docs do not show:
 
 A ``console`` block needs no comment: each ``$ COMMAND`` runs with ``bash`` in the
 project folder, and the lines below it, if any, must be what it prints (stdout and
-stderr, as a terminal shows them); a ``...`` line stands for any lines, and a ``^C``
+stderr, as a terminal shows them); a ``...`` line stands for any lines, `` ...`` at the
+end of a line for the rest of that line (a time that differs at every run), and a ``^C``
 line is where Ctrl+C is pressed (SIGINT to the command's process group, once the
 lines above it were printed). Every command must exit with status 0. A ``cd``
 moves the next commands. ``<!-- console: repo -->`` runs a block at the root of this
@@ -301,9 +302,16 @@ def reader_environment(plugins: bool) -> dict[str, str]:
     return env
 
 
+def _line(line: str) -> str:
+    if line == "...":
+        return "(?:.*\\n)*?"  # any lines, or none
+    if line.endswith(" ..."):
+        return re.escape(line[:-3]) + ".*\\n"  # the rest of the line differs at every run (a time)
+    return re.escape(line) + "\\n"
+
+
 def _pattern(expected: list[str]) -> re.Pattern[str]:
-    parts = ["(?:.*\\n)*?" if line == "..." else re.escape(line) + "\\n" for line in expected if line != "^C"]
-    return re.compile("".join(parts))
+    return re.compile("".join(_line(line) for line in expected if line != "^C"))
 
 
 def _dry(command: str) -> str:
@@ -370,7 +378,7 @@ _REGENERATED: dict[tuple[str, int], str] = {}  # a block's text as last written,
 def _regenerate(command: Command, output: str) -> None:  # pragma: no cover - a maintainer's tool
     """Write what a command printed under it in its block, when the block has no `...` or `^C`."""
     block = command.block
-    if "..." in command.expected or "^C" in command.expected:
+    if any(line == "^C" or line.endswith("...") for line in command.expected):
         return
     path = REPO / block.page
     text = path.read_text(encoding="utf-8")
