@@ -414,3 +414,94 @@ def test_every_message_a_page_quotes_is_raised_by_spoc(page: str, raised_message
             f"docs/{page} quotes a message no scenario of tests/test_docs.py raises (add the scenario, or fix "
             f"the quote):\n{quoted}"
         )
+
+
+# -- docs/architecture.md is the map of the code as it is ------------------------------------------
+
+SPOC = DOCS.parent / "spoc"
+SUBPACKAGES = ("settings", "plugins", "workers", "cli")
+ARROW = re.compile(r"^\s*(\w+)\s*(?:-->|-\.->)\s*(\w+)\s*$")
+
+
+def _architecture_blocks(language: str) -> list[str]:
+    return code_blocks(read_page("architecture.md"), language)
+
+
+def _node(module: str) -> str | None:
+    """Return the box of the import picture that holds a module: its subpackage, or the kernel module."""
+    parts = module.split(".")
+    if parts[0] != "spoc" or len(parts) < 2 or parts[1] == "__main__":
+        return None
+    return parts[1]
+
+
+def _imports_between_boxes() -> set[tuple[str, str]]:
+    """Every import of one box by another at run time (not under TYPE_CHECKING), ``errors`` aside."""
+    found: set[tuple[str, str]] = set()
+    for path in SPOC.rglob("*.py"):
+        module = ".".join(path.relative_to(SPOC.parent).with_suffix("").parts).removesuffix(".__init__")
+        source = _node(module)
+        if source is None:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(child)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for child in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from spoc import hookspecs` imports a module; `from spoc import Framework` the package.
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [name for name in names if (SPOC.parent / f"{name.replace('.', '/')}.py").exists()]
+                targets = targets or [node.module]
+            else:
+                continue
+            for target in targets:
+                box = _node(target)
+                if box is not None and box not in (source, "errors"):
+                    found.add((source, box))
+    return found
+
+
+def test_the_architecture_tree_names_every_module() -> None:
+    [tree] = [block for block in _architecture_blocks("text") if block.startswith("spoc/")]
+    sections: dict[str, str] = {"": ""}
+    current = ""
+    for line in tree.splitlines():
+        match = re.match(r"^  (\w+)/", line)
+        if match:
+            current = match.group(1)
+            sections[current] = ""
+        sections[current] += line + "\n"
+    missing = []
+    for path in sorted(SPOC.rglob("*.py")):
+        relative = path.relative_to(SPOC)
+        package = relative.parts[0] if len(relative.parts) > 1 else ""
+        if relative.name == "__init__.py" and package:
+            continue  # the package's own line says what it owns
+        if not re.search(rf"(?<![\w.]){re.escape(relative.name)}\b", sections.get(package, "")):
+            missing.append(relative.as_posix())
+    assert not missing, f"docs/architecture.md: the tree of spoc/ lacks {missing}"
+
+
+def test_the_architecture_picture_draws_every_import_between_packages() -> None:
+    picture = next(block for block in _architecture_blocks("mermaid") if "framework -->" in block)
+    drawn = {(match[1], match[2]) for line in picture.splitlines() if (match := ARROW.match(line))}
+    actual = _imports_between_boxes()
+
+    assert actual - drawn == set(), f"docs/architecture.md: imports not drawn: {sorted(actual - drawn)}"
+    assert drawn - actual == set(), f"docs/architecture.md: arrows that are no import: {sorted(drawn - actual)}"
+
+
+def test_the_files_the_architecture_page_names_exist() -> None:
+    named = set(re.findall(r"\b(spoc/[\w/]+\.py)\b", read_page("architecture.md")))
+    named |= {f"spoc/{path}" for path in re.findall(r"\b((?:settings|plugins|workers|cli)/\w+\.py)\b", read_page("architecture.md"))}
+    assert named, "the page names no file"
+    missing = sorted(path for path in named if not (DOCS.parent / path).is_file() and "<name>" not in path)
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
