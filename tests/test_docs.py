@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -501,7 +499,8 @@ def test_the_architecture_picture_draws_every_import_between_packages() -> None:
 
 def test_the_files_the_architecture_page_names_exist() -> None:
     named = set(re.findall(r"\b(spoc/[\w/]+\.py)\b", read_page("architecture.md")))
-    named |= {f"spoc/{path}" for path in re.findall(r"\b((?:settings|plugins|workers|cli)/\w+\.py)\b", read_page("architecture.md"))}
+    in_packages = re.findall(r"\b((?:settings|plugins|workers|cli)/\w+\.py)\b", read_page("architecture.md"))
+    named |= {f"spoc/{path}" for path in in_packages}
     assert named, "the page names no file"
     missing = sorted(path for path in named if not (DOCS.parent / path).is_file() and "<name>" not in path)
     assert not missing, f"docs/architecture.md names files that do not exist: {missing}"

@@ -52,7 +52,6 @@ import ast
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -171,7 +170,8 @@ def _problem(block: Block) -> str | None:
         return (
             f"say what this {block.language or 'plain'} block is with a comment on the line above it: "
             "<!-- file: PATH -->, <!-- append: PATH -->, <!-- repo-file: PATH -->, <!-- excerpt: PATH -->, "
-            "<!-- fragment -->, <!-- layout -->, <!-- message --> or <!-- sample: REASON --> (see this test's docstring)"
+            "<!-- fragment -->, <!-- layout -->, <!-- message --> or <!-- sample: REASON --> "
+            "(this test's docstring says what each means)"
         )
     if block.kind in ("file", "append", "repo-file", "excerpt") and not block.argument:
         return f"`{block.kind}:` needs a path"
@@ -220,7 +220,8 @@ def test_a_repository_file_shown_whole_is_that_file(block: Block) -> None:
 
 
 def _code_lines(text: str) -> list[str]:
-    lines = [line.split("  #")[0].rstrip() for line in text.splitlines()]
+    """Return the lines of an excerpt to find in the file: comments (ours) and `...` (what was left out) aside."""
+    lines = [line.split("  #", maxsplit=1)[0].rstrip() for line in text.splitlines()]
     return [line.strip() for line in lines if line.strip() and line.strip() != "..." and not line.startswith("#")]
 
 
@@ -231,9 +232,9 @@ def test_an_excerpt_is_the_repository_file_abridged(block: Block) -> None:
     source = [line.strip() for line in (REPO / block.argument).read_text(encoding="utf-8").splitlines()]
     position = 0
     for line in _code_lines(block.text):
-        if line.endswith("...") and line[:-3].strip():
-            line = line[:-3].rstrip()  # `x = f(...)`: the start of a longer line
-        matches = [index for index in range(position, len(source)) if source[index].startswith(line)]
+        # `x = f(...` shows the start of a longer line
+        start = line[:-3].rstrip() if line.endswith("...") and line[:-3].strip() else line
+        matches = [index for index in range(position, len(source)) if source[index].startswith(start)]
         assert matches, f"{block.where()}: {line!r} is not in {block.argument} (after line {position})"
         position = matches[0] + 1
 
@@ -307,7 +308,7 @@ def reader_environment(plugins: bool) -> dict[str, str]:
     skipped = ("SPOC_", "PYTEST_", "PYTHONPATH", "COV_", "VIRTUAL_ENV")
     env = {name: value for name, value in os.environ.items() if not name.startswith(skipped)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", COLUMNS="80", LC_ALL="C.UTF-8")
+    env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", PYTHONUTF8="1", COLUMNS="80")
     if not plugins:
         env["SPOC_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return env
@@ -329,9 +330,7 @@ def _dry(command: str) -> str:
     """Turn what would rebuild this environment into its dry run: ``make -n``, ``pip install --dry-run``."""
     if re.match(r"make\b", command):
         return re.sub(r"^make\b", "make -n", command)
-    return re.sub(
-        r"\b(pip install)\b", r"\1 --dry-run --no-deps --no-build-isolation --quiet", command.split("  #")[0]
-    )
+    return re.sub(r"\b(pip install)\b", r"\1 --dry-run --no-deps --no-build-isolation --quiet", command)
 
 
 @dataclass
@@ -368,9 +367,7 @@ def run_command(command: str, cwd: Path, env: dict[str, str], expected: list[str
             if time.monotonic() > deadline:
                 raise AssertionError(f"`{command}` still runs after {TIMEOUT} s; it printed:\n{output.decode()}")
         status = process.wait(timeout=TIMEOUT)
-        assert not interrupts, (
-            f"`{command}` ended before printing what the page shows above its ^C:\n{output.decode()}"
-        )
+        assert not interrupts, f"`{command}` ended before printing what the page shows above its ^C:\n{output.decode()}"
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -405,11 +402,6 @@ def _regenerate(command: Command, output: str) -> None:  # pragma: no cover - a 
     start = min(found, key=lambda position: abs(text.count("\n", 0, position) + 1 - block.line))
     path.write_text(text[:start] + f"```console\n{updated}```" + text[start + len(fenced) :], encoding="utf-8")
     _REGENERATED[(block.page, block.line)] = updated
-
-
-def _project_files(name: str, tmp_path: Path) -> Path:
-    """Return a fresh project folder, or a copy of the one another page builds (``from PAGE``)."""
-    return tmp_path / name
 
 
 def _build(scenario: Scenario, tmp_path: Path) -> Path:
@@ -472,8 +464,3 @@ def test_the_page_works_when_copied(scenario: Scenario, tmp_path: Path) -> None:
         )
         run = run_command("python -m spoc check", project, env, [])
         assert run.status == 0, f"{scenario.id}: `python -m spoc check` of the page's project failed:\n{run.output}"
-
-
-def test_a_folder_to_run_in_must_exist(tmp_path: Path) -> None:
-    """The runner itself: a `cd` into nothing is a failure, not a silent run elsewhere."""
-    assert shutil.which("bash"), "the docs commands run with bash"
