@@ -3,18 +3,31 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Three stamps, so that each target installs only what it needs: SPOC alone (the
+# demo), then its test tools and the plugins the tests install, then the docs tools.
+SPOC_STAMP := $(VENV)/.installed-spoc
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
 .PHONY: demo test test-installed lint docs bench clean redis-server
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/minimal-plugin/pyproject.toml
+# SPOC in editable mode, and spoc-celery (the demo's indexer is a task): what the demo needs, nothing else.
+$(SPOC_STAMP): pyproject.toml plugins/spoc-celery/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
+	$(PIP) -e . -e plugins/spoc-celery
+	touch $(SPOC_STAMP)
+
+$(STAMP): $(SPOC_STAMP) $(wildcard plugins/*/pyproject.toml) examples/minimal-plugin/pyproject.toml
+	$(PIP) --upgrade pip
+	$(PIP) -e ".[dev]"
 # The first-party plugins and the minimal example, as real distributions found through their entry points.
-	$(BIN)/python -m pip install --quiet -e plugins/spoc-timing -e plugins/spoc-logging -e plugins/spoc-celery \
-		-e examples/minimal-plugin
+	$(PIP) -e plugins/spoc-timing -e plugins/spoc-logging -e examples/minimal-plugin
 	touch $(STAMP)
+
+$(DOCS_STAMP): $(SPOC_STAMP)
+	$(PIP) -e ".[docs]"
+	touch $(DOCS_STAMP)
 
 # spoc-celery's tests run a real Redis server (docs/scale-out.md): Debian's redis-server,
 # installed here when it is missing and make runs as root; else install it or set REDIS_SERVER.
@@ -24,7 +37,7 @@ redis-server:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; } || \
 	echo "warning: no redis-server: spoc-celery's tests will fail (apt-get install redis-server, or set REDIS_SERVER)" >&2
 
-demo: $(STAMP)
+demo: $(SPOC_STAMP)
 	cd examples/blog && ../../$(BIN)/python main.py
 
 test: $(STAMP) redis-server
@@ -42,7 +55,7 @@ lint: $(STAMP)
 	$(BIN)/python -m mypy --strict plugins/spoc-timing/spoc_timing plugins/spoc-logging/spoc_logging \
 		plugins/spoc-celery/spoc_celery examples/minimal-plugin/spoc_hello
 
-docs: $(STAMP)
+docs: $(DOCS_STAMP)
 	$(BIN)/python -m mkdocs build --strict --site-dir site
 
 # Ratios against plain-Python floors (docs/performance.md); BENCHFLAGS=--quick for a smoke run.

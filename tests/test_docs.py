@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -162,83 +160,23 @@ def test_python_examples_are_valid_python(page: str) -> None:
             pytest.fail(f"docs/{page}: a python block does not parse: {exc}\n{block}")
 
 
-def test_getting_started_example_runs_and_prints_what_the_page_shows(tmp_path: Path) -> None:
-    text = read_page("getting-started.md")
-    files = file_blocks(text)
-    outputs = [match["text"] for match in OUTPUT_BLOCK.finditer(text)]
-    assert {"main.py", "config/spoc.toml"} <= set(files), f"marked files: {sorted(files)}"
-    assert len(outputs) == 1, "getting-started.md needs exactly one '<!-- output -->' block"
-
-    project = tmp_path / "my_project"
-    for relative, content in files.items():
-        path = project / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    # A reader's environment: no SPOC_* variables (conftest) and no installed entry-point plugins.
-    env = {**os.environ, "SPOC_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    result = subprocess.run(
-        [sys.executable, "main.py"], cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-    assert result.returncode == 0, f"main.py failed:\n{result.stderr}"
-    assert result.stdout == outputs[0], f"stdout differs from the page:\n{result.stdout}"
-
-
-# -- the plugin pages: the files they show are real, the tests they show pass ------------------
+# -- the plugin page shows the whole minimal plugin ------------------------------------------
 
 MINIMAL_PLUGIN = DOCS.parent / "examples" / "minimal-plugin"
-# Pages that show pytest files, and the section that holds them (None: the whole page).
-TEST_FILE_SECTIONS: dict[str, str | None] = {"plugins.md": "Testing a plugin", "testing.md": None}
-# What those tests need installed besides SPOC: the plugins they test (make test installs them).
-TEST_FILE_NEEDS = {"plugins.md": ("spoc_timing", "spoc_logging"), "testing.md": ()}
+REPO_FILE = re.compile(r"<!-- repo-file: (?P<path>[^ ]+) -->")
 
 
-def test_the_smallest_plugin_on_the_page_is_the_example_as_it_stands() -> None:
-    shown = file_blocks(section(read_page("plugins.md"), "The smallest plugin"))
+def test_the_smallest_plugin_on_the_page_is_the_whole_example() -> None:
+    """Each block is compared with its file by tests/test_docs_pages.py; here, no file is left out."""
+    shown = set(REPO_FILE.findall(section(read_page("plugins.md"), "The smallest plugin")))
     sources = {
-        path.relative_to(MINIMAL_PLUGIN).as_posix()
+        path.relative_to(DOCS.parent).as_posix()
         for pattern in ("*.py", "*.toml")
         for path in MINIMAL_PLUGIN.rglob(pattern)
         if not any(part.endswith(".egg-info") or part in {"build", "__pycache__"} for part in path.parts)
     }
 
-    assert set(shown) == sources, "docs/plugins.md should show every source file of examples/minimal-plugin"
-    for relative, text in shown.items():
-        assert text == (MINIMAL_PLUGIN / relative).read_text(encoding="utf-8"), (
-            f"docs/plugins.md shows a {relative} that differs from examples/minimal-plugin/{relative}"
-        )
-
-
-@pytest.mark.parametrize("page", sorted(TEST_FILE_SECTIONS))
-def test_the_test_files_a_page_shows_pass_as_a_reader_runs_them(page: str, tmp_path: Path) -> None:
-    import importlib.util
-
-    missing = [name for name in TEST_FILE_NEEDS[page] if importlib.util.find_spec(name) is None]
-    if missing:
-        pytest.skip(f"not installed: {', '.join(missing)} (make test installs the first-party plugins)")
-    heading = TEST_FILE_SECTIONS[page]
-    text = read_page(page)
-    files = file_blocks(section(text, heading) if heading else text)
-    assert files, f"docs/{page} marks no '<!-- file: ... -->' block"
-    for relative, content in files.items():
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    tests = sum(len(re.findall(r"^def test_", content, re.MULTILINE)) for content in files.values())
-    # A reader's shell: no SPOC_* variables; the plugins installed in the environment are found as usual.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SPOC_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", *files],
-        cwd=tmp_path,
-        env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-    assert result.returncode == 0, f"the tests shown in docs/{page} fail:\n{result.stdout}{result.stderr}"
-    assert f"{tests} passed" in result.stdout
+    assert shown == sources, "docs/plugins.md should show every source file of examples/minimal-plugin"
 
 
 # -- the error messages quoted in the docs are the ones SPOC prints ------------------------
@@ -456,20 +394,132 @@ def test_unknown_component_type_message_in_the_docs() -> None:
     assert str(info.value) in read_page("components.md")
 
 
-def test_app_load_order_example_matches_the_command_line(
-    docs_project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from spoc.cli.program import main
+# -- every message a page quotes is one SPOC raises (the other direction of the tests above) ------
 
-    toml = (
-        '[spoc]\nmode = "development"\n\n[spoc.apps]\n'
-        'production = ["core"]\nstaging = ["shop"]\ndevelopment = ["debugbar"]\n'
-    )
-    files = {"config/spoc.toml": toml, "config/settings.py": 'INSTALLED_APPS = ["shop", "auth"]\n'}
-    files.update({f"apps/{app}/__init__.py": "" for app in ("core", "shop", "debugbar", "auth")})
-    write_files(docs_project, files)
+MESSAGE_BLOCK = re.compile(r"<!-- message -->\n```\w*\n(?P<text>.*?)^```$", re.DOTALL | re.MULTILINE)
+# Raised by tests/test_settings.py, which checks these quotes of docs/configuration.md itself.
+QUOTED_BY_OTHER_TESTS = ("unknown setting SPOC_DEBG", "'spoc.timing.threshold_ms' = 'fast'")
 
-    assert main(["--project", str(docs_project), "apps"]) == 0
 
-    shown = "$ python -m spoc apps\n" + capsys.readouterr().out
-    assert shown in read_page("project-layout.md"), f"the output of 'spoc apps' changed:\n{shown}"
+@pytest.fixture
+def raised_messages(docs_project: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every message the error scenarios above make SPOC raise, as the docs quote them."""
+    from spoc import Components
+
+    found: list[str] = []
+    for number, (error_class, files, action, environment) in enumerate(ERROR_SCENARIOS.values()):
+        project = docs_project.parent / f"scenario{number}" / "my_project"
+        write_files(project, {"config/spoc.toml": TOML, "apps/blog/__init__.py": "", **files})
+        with monkeypatch.context() as patch:
+            for name, value in environment.items():
+                patch.setenv(name, value)
+            with pytest.raises(error_class) as info:
+                action(project)
+        found += [message.replace(str(project), DOCS_PROJECT) for message in _quoted(info.value, project)]
+    with pytest.raises(SpocError) as unknown_type:
+        Components("model").register("modle")
+    return [*found, str(unknown_type.value)]
+
+
+@pytest.mark.parametrize("page", [p.name for p in sorted(DOCS.glob("*.md")) if p.name not in ("errors.md",)])
+def test_every_message_a_page_quotes_is_raised_by_spoc(page: str, raised_messages: list[str]) -> None:
+    for match in MESSAGE_BLOCK.finditer(read_page(page)):
+        quoted = match["text"].strip()
+        if any(marker in quoted for marker in QUOTED_BY_OTHER_TESTS):
+            continue
+        assert any(quoted == message or quoted in message.split("\n") for message in raised_messages), (
+            f"docs/{page} quotes a message no scenario of tests/test_docs.py raises (add the scenario, or fix "
+            f"the quote):\n{quoted}"
+        )
+
+
+# -- docs/architecture.md is the map of the code as it is ------------------------------------------
+
+SPOC = DOCS.parent / "spoc"
+SUBPACKAGES = ("settings", "plugins", "workers", "cli")
+ARROW = re.compile(r"^\s*(\w+)\s*(?:-->|-\.->)\s*(\w+)\s*$")
+
+
+def _architecture_blocks(language: str) -> list[str]:
+    return code_blocks(read_page("architecture.md"), language)
+
+
+def _node(module: str) -> str | None:
+    """Return the box of the import picture that holds a module: its subpackage, or the kernel module."""
+    parts = module.split(".")
+    if parts[0] != "spoc" or len(parts) < 2 or parts[1] == "__main__":
+        return None
+    return parts[1]
+
+
+def _imports_between_boxes() -> set[tuple[str, str]]:
+    """Every import of one box by another at run time (not under TYPE_CHECKING), ``errors`` aside."""
+    found: set[tuple[str, str]] = set()
+    for path in SPOC.rglob("*.py"):
+        module = ".".join(path.relative_to(SPOC.parent).with_suffix("").parts).removesuffix(".__init__")
+        source = _node(module)
+        if source is None:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(child)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for child in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from spoc import hookspecs` imports a module; `from spoc import Framework` the package.
+                names = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [name for name in names if (SPOC.parent / f"{name.replace('.', '/')}.py").exists()]
+                targets = targets or [node.module]
+            else:
+                continue
+            for target in targets:
+                box = _node(target)
+                if box is not None and box not in (source, "errors"):
+                    found.add((source, box))
+    return found
+
+
+def test_the_architecture_tree_names_every_module() -> None:
+    [tree] = [block for block in _architecture_blocks("text") if block.startswith("spoc/")]
+    sections: dict[str, str] = {"": ""}
+    current = ""
+    for line in tree.splitlines():
+        match = re.match(r"^  (\w+)/", line)
+        if match:
+            current = match.group(1)
+            sections[current] = ""
+        sections[current] += line + "\n"
+    missing = []
+    for path in sorted(SPOC.rglob("*.py")):
+        relative = path.relative_to(SPOC)
+        package = relative.parts[0] if len(relative.parts) > 1 else ""
+        if relative.name == "__init__.py" and package:
+            continue  # the package's own line says what it owns
+        if not re.search(rf"(?<![\w.]){re.escape(relative.name)}\b", sections.get(package, "")):
+            missing.append(relative.as_posix())
+    assert not missing, f"docs/architecture.md: the tree of spoc/ lacks {missing}"
+
+
+def test_the_architecture_picture_draws_every_import_between_packages() -> None:
+    picture = next(block for block in _architecture_blocks("mermaid") if "framework -->" in block)
+    drawn = {(match[1], match[2]) for line in picture.splitlines() if (match := ARROW.match(line))}
+    actual = _imports_between_boxes()
+
+    assert actual - drawn == set(), f"docs/architecture.md: imports not drawn: {sorted(actual - drawn)}"
+    assert drawn - actual == set(), f"docs/architecture.md: arrows that are no import: {sorted(drawn - actual)}"
+
+
+def test_the_files_the_architecture_page_names_exist() -> None:
+    named = set(re.findall(r"\b(spoc/[\w/]+\.py)\b", read_page("architecture.md")))
+    in_packages = re.findall(r"\b((?:settings|plugins|workers|cli)/\w+\.py)\b", read_page("architecture.md"))
+    named |= {f"spoc/{path}" for path in in_packages}
+    assert named, "the page names no file"
+    missing = sorted(path for path in named if not (DOCS.parent / path).is_file() and "<name>" not in path)
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
