@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -133,6 +134,8 @@ class Framework:
         self._started = False
         self._workers: list[Worker] = []
         self._runner: Runner | None = None
+        self._stop_lock = threading.Lock()
+        self._stop_pending = False
 
     # -- public state ------------------------------------------------------
 
@@ -170,16 +173,28 @@ class Framework:
         """Start, block until SIGINT/SIGTERM (main thread) or :meth:`request_stop`, then shut down."""
         from spoc.workers.runner import Runner
 
-        self._runner = Runner(self)
+        with self._stop_lock:
+            runner = self._runner = Runner(self)
+            if self._stop_pending:
+                self._stop_pending = False
+                runner.request_stop("stop requested before run() began")
         try:
-            self._runner.run()
+            runner.run()
         finally:
-            self._runner = None
+            with self._stop_lock:
+                self._runner = None
 
     def request_stop(self) -> None:
-        """Make a blocking :meth:`run` shut down and return; safe from any thread; else a no-op."""
-        if self._runner is not None:
-            self._runner.request_stop()
+        """Make a blocking :meth:`run` shut down and return; safe from any thread.
+
+        Asked before ``run()`` has begun (a thread that starts it has not got
+        there yet), the next ``run()`` returns as soon as it has started.
+        """
+        with self._stop_lock:
+            if self._runner is not None:
+                self._runner.request_stop()
+            else:
+                self._stop_pending = True
 
     @property
     def import_order(self) -> list[str]:

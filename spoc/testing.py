@@ -113,7 +113,7 @@ def spoc_framework(spoc_plugins: list[Any]) -> Iterator[FrameworkFactory]:
             errors.append(exc)
     sys.path[:] = path
     for name in set(sys.modules) - modules:
-        if name == "apps" or name.startswith("apps."):
+        if name.partition(".")[0] in ("apps", "config", "conf", "settings", "configuration"):
             del sys.modules[name]
     if errors:
         raise errors[0]

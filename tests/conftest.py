@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,8 @@ from framework_support import Recorder
 
 ProjectFactory = Callable[..., Path]
 SOURCE_TREE = Path(__file__).resolve().parent.parent
+# What a test's projects import: their apps, and their settings module under its own name.
+PROJECT_PACKAGES = ("apps", "config", "conf", "settings", "configuration")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,7 +37,7 @@ def _isolated_imports() -> Iterator[None]:
     yield
     sys.path[:] = path
     for name in set(sys.modules) - modules:
-        if name == "apps" or name.startswith("apps.") or name.startswith("spoc_test_"):
+        if name.partition(".")[0] in PROJECT_PACKAGES or name.startswith("spoc_test_"):
             del sys.modules[name]
 
 
@@ -77,6 +80,12 @@ def run_python(script: str, *, env: dict[str, str] | None = None, cwd: Path | No
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def sigint_as_python_sets_it() -> None:
+    """For ``Popen(preexec_fn=...)``: SIGINT back to its default in the child, so that Python turns it into
+    KeyboardInterrupt even when the tests run as a background job, which inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:

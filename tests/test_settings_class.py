@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,45 @@ def test_a_section_rejected_as_a_whole_is_shown_by_its_keys_not_its_values(make_
 
     assert "'spoc.vault' = a table with keys url is invalid" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_projects_settings_class_imported_after_construction_is_the_class_of_fw_settings(project: Path) -> None:
+    fw = Framework(project)
+    sys.path.insert(0, str(project))  # as in the project's own code, run from its folder
+    try:
+        from config.settings import Settings  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(project))
+
+    assert isinstance(fw.settings, Settings)
+    assert type(fw.settings) is Settings
+
+
+def test_an_uppercase_name_of_a_field_reads_the_value_in_force(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_files(project, {"config/settings.py": textwrap.dedent(SETTINGS_MODULE) + "\nWORKERS = 6\nDEBUG = False\n"})
+    monkeypatch.setenv("SPOC_WORKERS", "2")
+    monkeypatch.setenv("SPOC_DEBUG", "1")
+
+    settings = Framework(project).settings
+
+    assert (settings.WORKERS, settings.workers) == (2, 2)  # type: ignore[attr-defined]
+    assert settings.DEBUG is True
+    assert settings.SITE_NAME == "My blog"
+
+
+def test_a_misspelt_setting_suggests_the_field_whatever_its_case(project: Path) -> None:
+    settings = Framework(project).settings
+
+    with pytest.raises(AttributeError, match=r"no setting 'DATABSE_URL' \(did you mean 'database_url'\?\)"):
+        settings.DATABSE_URL
+
+
+def test_a_dotenv_line_that_cannot_be_read_is_reported_once(
+    make_project: ProjectFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_project({".env": "SPOC_DEBUG='1\n"}, toml=TOML)
+
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        Framework(root)
+
+    assert "could not parse" not in caplog.text  # python-dotenv's own complaint is not added

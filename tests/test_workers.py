@@ -744,9 +744,23 @@ def test_run_on_the_main_thread_stops_cleanly_on_sigterm_and_restores_the_handle
     assert signal.getsignal(signal.SIGTERM) is handler
 
 
-def test_request_stop_is_a_no_op_when_not_running(framework: Any, tmp_path: Path) -> None:
+def test_request_stop_starts_nothing_when_not_running(framework: Any, tmp_path: Path) -> None:
     fw = framework()
 
     fw.request_stop()
 
     assert not fw.started
+
+
+def test_a_stop_requested_before_run_began_is_not_lost(framework: Any) -> None:
+    observer = Observer(named(waits_for_stop, "poller"))
+    fw = framework(observer)
+    runner = threading.Thread(target=fw.run)
+
+    fw.request_stop()  # the thread that will run it has not started yet
+    runner.start()
+    runner.join(WAIT)
+
+    assert not runner.is_alive()
+    assert "spoc_startup" in observer.events
+    assert observer.events[-1] == "spoc_shutdown"

@@ -202,25 +202,29 @@ class SettingsModule:
     settings_class: type[Any] | None
 
     @classmethod
-    def load(cls, path: Path) -> SettingsModule:
-        """Execute the module.
+    def load(cls, path: Path, base_dir: Path) -> SettingsModule:
+        """Execute the module, once per framework, under the name it is imported by (``config.settings``).
+
+        Kept in ``sys.modules`` under that name, so that importing the project's
+        ``Settings`` class after the framework is built gives the very class of
+        ``fw.settings``.
 
         Raises:
             ConfigError: the module raised, naming its file; the exception is chained.
         """
-        spec = importlib.util.spec_from_file_location("spoc_project_settings", path)
+        name = _module_name(path, base_dir)
+        spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:  # pragma: no cover - only for exotic paths
             raise ConfigError("cannot be imported as a Python module", path=path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
+        sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
         except Exception as exc:
+            sys.modules.pop(name, None)
             raise ConfigError(
                 f"the settings module raised {type(exc).__name__}: {exc}. See the chained traceback.", path=path
             ) from exc
-        finally:
-            sys.modules.pop(spec.name, None)
         namespace = vars(module)
         names = {name: value for name, value in namespace.items() if name.isupper() and not name.startswith("_")}
         declared = namespace.get("Settings")
@@ -233,6 +237,13 @@ class SettingsModule:
     def origin(self, name: str) -> Origin:
         """Return the origin of the module's ``NAME``: its file and the line that assigns it."""
         return Origin("settings_module", self.path, python_line(self._text, name), name)
+
+
+def _module_name(path: Path, base_dir: Path) -> str:
+    """Return the dotted name the project imports its settings module by: ``config.settings`` for that file."""
+    parts = path.relative_to(base_dir).with_suffix("").parts
+    parts = parts[:-1] if parts[-1] == "__init__" else parts
+    return ".".join(parts) if all(part.isidentifier() for part in parts) else "spoc_project_settings"
 
 
 def python_line(lines: list[str], name: str) -> int | None:

@@ -93,7 +93,9 @@ def load_settings(sources: ProjectSources) -> Settings:
     problems = [*sources.problems, *sources.unknown_keys(cls.model_fields), *module_problems(sources)]
     settings: Settings | None = None
     init = {key: value for key, value in sources.overrides.items() if key in cls.model_fields}
-    dotenv = sources.dotenv.path if sources.dotenv is not None else None
+    # A .env file with a line it cannot read is reported once, by SPOC, not again by python-dotenv.
+    unreadable = any(problem.origin and problem.origin.source == "dotenv" for problem in sources.problems)
+    dotenv = sources.dotenv.path if sources.dotenv is not None and not unreadable else None
     with reading(sources):
         try:
             settings = cls(_env_file=dotenv, **init)  # type: ignore[call-arg]  # BaseSettings.__init__ takes it

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from spoc.errors import did_you_mean
 from spoc.settings.pydantic_sources import project_sources
+from spoc.settings.sources import MODULE_ONLY_NAMES
 
 __all__ = ["SchemaTable", "Settings"]
 
@@ -157,12 +158,19 @@ with warnings.catch_warnings():
             def __getattr__(self, name: str) -> Any:
                 if name.startswith("_"):
                     return super().__getattr__(name)
+                fields = type(self).model_fields
+                if name.lower() in fields and name not in MODULE_ONLY_NAMES:  # DEBUG is debug, the value in force
+                    return getattr(self, name.lower())
                 uppercase = (self.__pydantic_private__ or {}).get("_uppercase") or {}
                 if name in uppercase:
                     return uppercase[name]
-                known = [*uppercase, *type(self).model_fields]
+                import difflib
+
+                known = {key.lower(): key for key in [*uppercase, *fields]}  # GRETING may mean greeting
+                close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+                hint = f" (did you mean {known[close[0]]!r}?)" if close else ""
                 raise AttributeError(
-                    f"no setting {name!r}{did_you_mean(name, known)}; the settings module's UPPERCASE names "
+                    f"no setting {name!r}{hint}; the settings module's UPPERCASE names "
                     "and the settings fields are attributes, sections are section(name)"
                 )
 

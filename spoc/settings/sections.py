@@ -85,7 +85,8 @@ def _declared(host: PluginHost, framework: Framework, problems: list[ConfigProbl
                 problems.append(
                     ConfigProblem(
                         f"spoc_load_settings of {owner} declares a section named {name!r}: a section name is a "
-                        f"lowercase identifier other than the settings fields ({', '.join(Settings.model_fields)})"
+                        "lowercase identifier other than the settings fields "
+                        f"({', '.join(type(framework.settings).model_fields)})"
                     )
                 )
             else:

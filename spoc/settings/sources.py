@@ -156,7 +156,7 @@ class ProjectSources:
             label=label,
             environ=os.environ if environ is None else environ,
             toml=[TomlFile.read(path) for path in find_toml_files(base_dir)],
-            module=SettingsModule.load(module_path) if module_path else None,
+            module=SettingsModule.load(module_path, base_dir) if module_path else None,
             dotenv=DotenvFile.read(dotenv_path, problems) if dotenv_path else None,
             problems=problems,
         )

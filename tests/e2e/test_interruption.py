@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ProjectFactory
+from conftest import ProjectFactory, sigint_as_python_sets_it
 
 TOML = """
 [spoc]
@@ -144,7 +144,13 @@ def run_and_interrupt(project: Path) -> tuple[dict[str, object], list[str]]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("SPOC_")}
     env.update(SPOC_DISABLE_PLUGIN_AUTOLOAD="1", PYTHONDONTWRITEBYTECODE="1")
     process = subprocess.Popen(
-        [sys.executable, "main.py"], cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "main.py"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=sigint_as_python_sets_it,  # noqa: PLW1509 - only resets a signal, no thread involved
     )
     wait_for(project / "ready", process)
     process.send_signal(signal.SIGINT)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ProjectFactory
+from conftest import ProjectFactory, sigint_as_python_sets_it
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="POSIX signals and /proc")
 
@@ -96,6 +96,7 @@ def _interrupt_during_setup(project: Path) -> tuple[dict[str, Any], str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_python_sets_it,  # noqa: PLW1509 - only resets a signal, no thread involved
     )
     ready, pause = project / "out" / "setup.pid", threading.Event()
     for _ in range(600):
