@@ -30,6 +30,7 @@ from spoc.plugins.registration import load_installed_plugins, register_plugins
 from spoc.plugins.tracing import install_tracing, tracing_requested
 from spoc.resolver import ModuleNode, import_order
 from spoc.schema import Hook, Schema
+from spoc.settings.listing import log_settings
 from spoc.settings.loading import load_settings
 from spoc.settings.project import Project
 from spoc.settings.sections import load_sections
@@ -122,7 +123,7 @@ class Framework:
             self._host.register(LifecycleEcho(), "spoc.echo", "builtin")
         # 4. Sections: plugins may read the settings while declaring theirs.
         self.settings._sections = load_sections(self._host, self, self._sources, self.settings)
-        _log_settings(self.settings, self._sources)
+        log_settings(self.settings, self._sources)
         # The lifecycle's state, empty until startup.
         self._components = ComponentRegistry()
         self._reset_components()
@@ -485,16 +486,6 @@ class Framework:
     def __repr__(self) -> str:
         state = "started" if self._started else "stopped"
         return f"<Framework {self.base_dir} mode={self.settings.mode!r} apps={self.installed_apps!r} {state}>"
-
-
-def _log_settings(settings: Settings, sources: ProjectSources) -> None:
-    """Log every setting with where it came from, secrets masked, when ``spoc.settings`` logs at DEBUG."""
-    settings_logger = logging.getLogger("spoc.settings")
-    if settings_logger.isEnabledFor(logging.DEBUG):
-        from spoc.settings.listing import setting_rows
-
-        for row in setting_rows(settings, sources):
-            settings_logger.debug("setting %s = %r (%s)", row.key, row.value, row.location or row.source)
 
 
 def _nothing() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from spoc.settings.origins import KeyPath, Origin, flatten
 from spoc.settings.secrets import MASK, is_secret_name, is_secret_value
 from spoc.settings.sources import ProjectSources
 
-__all__ = ["SettingRow", "setting_rows"]
+__all__ = ["SettingRow", "log_settings", "setting_rows"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,11 @@ def setting_rows(settings: Settings, sources: ProjectSources) -> list[SettingRow
         origin = module.origin(name) if module is not None and in_module else Origin("argument", label=sources.label)
         rows.append(_row(name, (name,), value, origin, sources))
     return rows
+
+
+def log_settings(settings: Settings, sources: ProjectSources) -> None:
+    """Log every setting with where it came from, secrets masked, when ``spoc.settings`` logs at DEBUG."""
+    logger = logging.getLogger("spoc.settings")
+    if logger.isEnabledFor(logging.DEBUG):
+        for row in setting_rows(settings, sources):
+            logger.debug("setting %s = %r (%s)", row.key, row.value, row.location or row.source)
