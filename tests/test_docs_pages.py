@@ -25,22 +25,37 @@ it, which the rendered docs do not show:
 
 A ``console`` block needs no comment: each ``$ COMMAND`` runs with ``bash`` in the
 project folder, and the lines below it, if any, must be what it prints (stdout and
-stderr, as a terminal shows them); a ``...`` line stands for any lines, `` ...`` at the
-end of a line for the rest of that line (a time that differs at every run), and a ``^C``
-line is where Ctrl+C is pressed (SIGINT to the command's process group, once the
+stderr, as a terminal shows them); a ``...`` line stands for any lines, ``...`` within a
+line for any text (`` ...`` at its end for the rest of it: a time, a process id), and a
+``^C`` line is where Ctrl+C is pressed (SIGINT to the command's process group, once the
 lines above it were printed). A command must exit with status 0, unless the page shows
 what it prints (an error message, the problems ``check`` finds). A ``cd``
-moves the next commands. ``<!-- console: repo -->`` runs a block at the root of this
+moves the next commands, an ``export NAME=VALUE ...`` sets variables for them.
+``<!-- console: repo -->`` runs a block at the root of this
 repository, where ``make`` and ``pip install`` run as dry runs: they would rebuild the
 environment these tests run in. ``<!-- settings-output: NAME=VALUE -->`` (the form
 ``tests/test_settings.py`` reads too) runs a block's commands with that variable set,
 as the page says the reader did in the shell.
 
+A command that ends with ``&`` is a shell job: it runs in the background, numbered as
+bash numbers jobs, while the next commands run; the lines below it are what it prints
+before the next command is typed (the runner waits for them: a server ready, a worker
+that consumes). ``kill %N`` does what it does in a terminal, SIGTERM to job N's process
+group, and waits for the job to end; the lines below a ``kill`` are what the job printed
+since the lines shown last (for ``kill %N %M``, one job's lines after the other's). A job that
+ends by itself must end with status 0; one still running when the project is done is
+stopped. ``<!-- port: 6379 -->`` makes the page's port 6379 a port that is free when the
+test runs: it is replaced in the commands, and shown as 6379 in what they print, so that
+a server the page starts never meets another one.
+
 When a project's files changed after its last command, ``python -m spoc check``
 runs on it at the end: files nobody runs would rot. A block without one of these
 comments fails :func:`test_every_block_says_what_it_is`, so a new block cannot
 escape. The reader's environment: no ``SPOC_*`` variable, and no plugin installed
-(``SPOC_DISABLE_PLUGIN_AUTOLOAD=1``) unless the page says ``<!-- plugins: installed -->``.
+(``SPOC_DISABLE_PLUGIN_AUTOLOAD=1``) unless the page says ``<!-- plugins: installed -->``
+(every plugin installed here) or names the entry points of the ones the reader installed,
+``<!-- plugins: celery -->``: the commands then run in a virtual environment that has
+this one's packages except the other plugins' distributions.
 
 ``SPOC_REGENERATE_DOCS=1 pytest tests/test_docs_pages.py`` writes what the commands
 print into the pages (blocks without ``...`` or ``^C``): a maintainer's tool; read the diff.
@@ -49,12 +64,18 @@ print into the pages (blocks without ``...`` or ``^C``): a maintainer's tool; re
 from __future__ import annotations
 
 import ast
+import configparser
+import contextlib
 import os
 import re
 import select
+import shlex
 import signal
+import socket
 import subprocess
 import sys
+import sysconfig
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -256,7 +277,8 @@ class Scenario:
     page: str
     name: str
     origin: str | None = None
-    plugins: bool = False
+    plugins: str = ""  # "": none installed; "installed": every one installed here; else the entry points named
+    port: str = ""  # the port the page shows, made a free one (<!-- port: 6379 -->)
     steps: list[Block | Command] = field(default_factory=list)
 
     @property
@@ -285,14 +307,17 @@ def _commands(block: Block) -> Iterator[Command]:
 def scenarios(page: str) -> list[Scenario]:
     """Split a page into its projects."""
     found = [Scenario(page, "my_project")]
-    plugins = False
+    plugins = port = ""
     for item in parse(page):
         if isinstance(item, Directive):
-            if item.body.startswith("project:"):
-                name, _, origin = item.body.split(":", 1)[1].strip().partition(" from ")
-                found.append(Scenario(page, name.strip(), origin.strip() or None, plugins))
-            elif item.body == "plugins: installed":
-                plugins = found[-1].plugins = True
+            kind, _, value = item.body.partition(":")
+            if kind == "project":
+                name, _, origin = value.strip().partition(" from ")
+                found.append(Scenario(page, name.strip(), origin.strip() or None, plugins, port))
+            elif kind == "plugins":
+                plugins = found[-1].plugins = value.strip()
+            elif kind == "port":
+                port = found[-1].port = value.strip()
         elif item.language == "console":
             found[-1].steps.extend(_commands(item))
         elif item.kind in ("file", "append"):
@@ -303,23 +328,66 @@ def scenarios(page: str) -> list[Scenario]:
 ALL_SCENARIOS = [scenario for page in PAGES for scenario in scenarios(page)]
 
 
-def reader_environment(plugins: bool) -> dict[str, str]:
-    """A reader's shell: this interpreter's ``python`` and ``spoc`` first on PATH, no SPOC_* variable."""
+def reader_environment(plugins: str, venvs: Path) -> dict[str, str]:
+    """A reader's shell: this interpreter's ``python`` and ``spoc`` first on PATH, no SPOC_* variable.
+
+    With ``plugins`` naming entry points, a virtual environment in ``venvs`` that has only these plugins
+    comes first on PATH. ``$REDIS_SERVER``, where the tests find ``redis-server``, is on PATH too.
+    """
     skipped = ("SPOC_", "PYTEST_", "PYTHONPATH", "COV_", "VIRTUAL_ENV")
     env = {name: value for name, value in os.environ.items() if not name.startswith(skipped)}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    path = [str(Path(sys.executable).parent), env.get("PATH", "")]
+    if plugins not in ("", "installed"):
+        names = {name.strip() for name in plugins.split(",")}
+        path.insert(0, str(reader_venv(venvs / "-".join(sorted(names)), names)))
+    if os.environ.get("REDIS_SERVER"):
+        path.insert(-1, str(Path(os.environ["REDIS_SERVER"]).parent))
+    env["PATH"] = os.pathsep.join(path)
     env.update(PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", PYTHONUTF8="1", COLUMNS="80")
     if not plugins:
         env["SPOC_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     return env
 
 
+def _plugin_entry_points(dist_info: Path) -> set[str]:
+    """Return the names of the ``spoc.plugins`` entry points a distribution's metadata declares."""
+    parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+    parser.optionxform = str  # entry point names as they are written
+    parser.read(dist_info / "entry_points.txt", encoding="utf-8")
+    return set(parser["spoc.plugins"]) if parser.has_section("spoc.plugins") else set()
+
+
+def reader_venv(folder: Path, plugins: set[str]) -> Path:
+    """Return the ``bin`` of a virtual environment with this one's packages but no plugin outside ``plugins``.
+
+    Its site-packages links to every entry of this environment's, except the metadata of the
+    distributions whose ``spoc.plugins`` entry points are not all in ``plugins``: their code stays
+    importable, and no entry point names them, as if they had never been installed.
+    """
+    scripts = folder / "bin"
+    if scripts.exists():
+        return scripts
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    site = folder / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    found: set[str] = set()
+    for source in sorted({Path(sysconfig.get_path("purelib")), Path(sysconfig.get_path("platlib"))}):
+        for entry in sorted(source.iterdir()):
+            names = _plugin_entry_points(entry) if entry.name.endswith(".dist-info") else set()
+            found |= names
+            if not names - plugins and not (site / entry.name).exists():
+                (site / entry.name).symlink_to(entry)
+    assert plugins <= found, f"the page names plugins that are not installed here: {sorted(plugins - found)}"
+    spoc = scripts / "spoc"
+    spoc.write_text(f'#!/bin/sh\nexec "{scripts / "python"}" -m spoc "$@"\n', encoding="utf-8")
+    spoc.chmod(0o755)
+    return scripts
+
+
 def _line(line: str) -> str:
     if line == "...":
         return "(?:.*\\n)*?"  # any lines, or none
-    if line.endswith(" ..."):
-        return re.escape(line[:-3]) + ".*\\n"  # the rest of the line differs at every run (a time)
-    return re.escape(line) + "\\n"
+    # Within a line, any text: what differs at every run (a time, a process id).
+    return ".*".join(re.escape(part) for part in line.split("...")) + "\\n"
 
 
 def _pattern(expected: list[str]) -> re.Pattern[str]:
@@ -409,7 +477,7 @@ _REGENERATED: dict[tuple[str, int], str] = {}  # a block's text as last written,
 def _regenerate(command: Command, output: str) -> None:  # pragma: no cover - a maintainer's tool
     """Write what a command printed under it in its block, when the block has no `...` or `^C`."""
     block = command.block
-    if any(line == "^C" or line.endswith("...") for line in command.expected):
+    if any(line == "^C" or "..." in line for line in command.expected):
         return
     path = REPO / block.page
     text = path.read_text(encoding="utf-8")
@@ -449,41 +517,248 @@ def _write(project: Path, block: Block) -> None:
         path.write_text(block.text, encoding="utf-8")
 
 
-@pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda scenario: scenario.id)
-def test_the_page_works_when_copied(scenario: Scenario, tmp_path: Path) -> None:
-    project = _build(scenario, tmp_path.resolve())
-    env = reader_environment(scenario.plugins)
-    folders = {False: project, True: REPO}  # where the next command runs: in the project, at the repo's root
-    changed = scenario.origin is not None
-    for step in scenario.steps:
-        if isinstance(step, Block):
-            _write(project, step)
-            changed = True
-            continue
-        repo = step.block.marker == "console: repo"
-        where = folders[repo]
-        text = _dry(step.text) if repo else step.text
-        if re.fullmatch(r"cd \S+", text):
-            folders[repo] = (where / text.split()[1]).resolve()
-            assert folders[repo].is_dir(), f"{step.block.where()}: `{text}`: no such folder"
-            continue
-        variable = SHELL_VARIABLE.fullmatch(step.block.marker)
-        shell = {**env, variable["name"]: variable["value"]} if variable else env
-        run = run_command(text, where, shell, step.expected)
-        output = _shown(run.output, project, scenario.name)
-        if REGENERATE and run.status == 0:
-            _regenerate(step, output)
-        compared = bool(step.expected) and text == step.text  # a dry run prints something else
-        if compared:
-            assert _matches(step.expected, output), (
-                f"{step.block.where()}: `{step.text}` printed something else than the page shows:\n{output}"
+# -- shell jobs: `COMMAND &`, `kill %N` --------------------------------------------------------------
+
+BACKGROUND = re.compile(r"(?P<command>.*?[^&])\s*&\s*(?:#.*)?")
+KILL = re.compile(r"kill(?P<jobs>(?:\s+%\d+)+)\s*(?:#.*)?")
+EXPORT = re.compile(r"export\s+\w+=.*")
+
+
+@dataclass
+class Job:
+    """A command run in the background, ``COMMAND &``: a shell job, in a process group of its own."""
+
+    number: int
+    command: str
+    process: subprocess.Popen[bytes]
+    output: bytearray = field(default_factory=bytearray)
+    shown: int = 0  # how much of its output (characters) the page showed already
+    reader: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, number: int, command: str, cwd: Path, env: dict[str, str]) -> Job:
+        process = subprocess.Popen(
+            ["bash", "-c", command], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        job = cls(number, command, process)
+        job.reader = threading.Thread(target=job._read, name=f"job %{number}", daemon=True)
+        job.reader.start()
+        return job
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        while chunk := os.read(self.process.stdout.fileno(), 65536):
+            self.output += chunk
+
+    def text(self) -> str:
+        return bytes(self.output).decode(errors="replace")
+
+    def ended(self) -> bool:
+        """Whether the job ended; its whole output is read then."""
+        if self.process.poll() is None:
+            return False
+        assert self.reader is not None
+        self.reader.join(TIMEOUT)
+        return True
+
+    def describe(self) -> str:
+        return f"job %{self.number} `{self.command}`"
+
+    def stop(self) -> None:
+        """Stop the job and what it left in its process group: SIGTERM, then SIGKILL."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(10)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        if self.reader is not None:
+            self.reader.join(10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+def _after(text: str, lines: int) -> int:
+    """Return the length of the first ``lines`` lines of ``text``."""
+    position = 0
+    for _ in range(lines):
+        position = text.index("\n", position) + 1
+    return position
+
+
+def free_port() -> int:
+    """Return a TCP port free on localhost right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Shell:
+    """The reader's terminal for one project: its variables, folders, jobs, and the page's port."""
+
+    scenario: Scenario
+    project: Path
+    env: dict[str, str]
+    folders: dict[bool, Path]  # where the next command runs: in the project, at the repo's root
+    jobs: dict[int, Job] = field(default_factory=dict)
+    port: str = ""  # the free port that stands for the page's
+
+    def command(self, text: str) -> str:
+        """Return the command as run: the page's port replaced by the free one."""
+        if not self.scenario.port:
+            return text
+        return re.sub(rf"(?<!\d){self.scenario.port}(?!\d)", self.port, text)
+
+    def shown(self, output: str) -> str:
+        """Return what a command printed as the page shows it: its folders, its port."""
+        output = _shown(output, self.project, self.scenario.name)
+        if self.scenario.port:
+            output = re.sub(rf"(?<!\d){self.port}(?!\d)", self.scenario.port, output)
+        return output
+
+    def report(self) -> str:
+        """Return what the running jobs printed, for a failure's message."""
+        return "".join(f"\n-- {job.describe()} printed:\n{self.shown(job.text())}" for job in self.jobs.values())
+
+    def check_jobs(self) -> None:
+        """Fail for a job that ended by itself with an error; forget one that ended well, as bash does."""
+        for number, job in list(self.jobs.items()):
+            if job.ended():
+                assert job.process.returncode == 0, (
+                    f"{job.describe()} ended by itself with status {job.process.returncode}:\n{self.shown(job.text())}"
+                )
+                del self.jobs[number]
+
+    def background(self, step: Command, command: str, where: Path, env: dict[str, str]) -> None:
+        """Start ``command`` as a job; wait until it printed what the page shows below it."""
+        number = max(self.jobs, default=0) + 1
+        job = self.jobs[number] = Job.start(number, command, where, env)
+        if step.expected:
+            self.wait_for(job, step)
+
+    def wait_for(self, job: Job, step: Command) -> None:
+        pattern = _pattern(step.expected)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            ended = job.ended()
+            rest = job.text()[job.shown :]
+            match = pattern.match(self.shown(rest))
+            if match is not None:
+                job.shown += _after(rest, match.group().count("\n"))
+                return
+            assert not ended, (
+                f"{step.block.where()}: {job.describe()} ended with status {job.process.returncode} before it "
+                f"printed what the page shows:\n{self.shown(rest)}"
             )
-        # A command may fail when the page shows what it prints (an error, the problems `check` finds).
-        assert run.status == 0 or compared, f"{step.block.where()}: `{step.text}` exited with {run.status}:\n{output}"
-        changed = False
-    if changed:
-        assert (project / "config" / "spoc.toml").exists() or (project / "spoc.toml").exists(), (
-            f"{scenario.id}: files are written after the last command, and nothing runs them: show a command"
+            assert time.monotonic() < deadline, (
+                f"{step.block.where()}: {job.describe()} has not printed what the page shows after {TIMEOUT} s:\n"
+                f"{self.shown(rest)}"
+            )
+            time.sleep(0.05)
+
+    def kill(self, step: Command, numbers: list[int]) -> None:
+        """``kill %N``: SIGTERM to each job's process group; wait for it to end; compare what it printed since."""
+        where = step.block.where()
+        jobs, printed = [], ""
+        for number in numbers:
+            job = self.jobs.get(number)
+            assert job is not None, f"{where}: `{step.text}`: there is no job %{number}"
+            assert not job.ended(), (
+                f"{where}: {job.describe()} ended with status {job.process.returncode} before `{step.text}`:\n"
+                f"{self.shown(job.text())}"
+            )
+            os.killpg(job.process.pid, signal.SIGTERM)
+            jobs.append(job)
+        for job in jobs:
+            try:
+                status = job.process.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(f"{where}: {job.describe()} still runs {TIMEOUT} s after SIGTERM") from None
+            assert job.ended()
+            rest = self.shown(job.text()[job.shown :])
+            del self.jobs[job.number]
+            job.stop()
+            assert status in (0, -signal.SIGTERM), f"{where}: {job.describe()} exited with {status}:\n{rest}"
+            printed += rest
+        if step.expected:
+            assert _matches(step.expected, printed), (
+                f"{where}: after `{step.text}`, the jobs printed something else than the page shows:\n{printed}"
+            )
+
+    def close(self) -> None:
+        for job in self.jobs.values():
+            job.stop()
+
+
+@pytest.fixture(scope="session")
+def reader_venvs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the virtual environments of pages that name their plugins are made, once for the session."""
+    return tmp_path_factory.mktemp("reader-venvs")
+
+
+@pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda scenario: scenario.id)
+def test_the_page_works_when_copied(scenario: Scenario, tmp_path: Path, reader_venvs: Path) -> None:
+    project = _build(scenario, tmp_path.resolve())
+    env = reader_environment(scenario.plugins, reader_venvs)
+    shell = Shell(scenario, project, env, {False: project, True: REPO}, port=str(free_port()))
+    changed = scenario.origin is not None
+    try:
+        for step in scenario.steps:
+            if isinstance(step, Block):
+                _write(project, step)
+                changed = True
+                continue
+            try:
+                _run(shell, step)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}{shell.report()}") from None
+            changed = False
+        shell.check_jobs()
+        if changed:
+            assert (project / "config" / "spoc.toml").exists() or (project / "spoc.toml").exists(), (
+                f"{scenario.id}: files are written after the last command, and nothing runs them: show a command"
+            )
+            run = run_command("python -m spoc check", project, shell.env, [])
+            assert run.status == 0, f"{scenario.id}: `python -m spoc check` of the page's project failed:\n{run.output}"
+    finally:
+        shell.close()
+
+
+def _run(shell: Shell, step: Command) -> None:
+    """Run one command of a page as the reader's terminal would."""
+    shell.check_jobs()
+    repo = step.block.marker == "console: repo"
+    where = shell.folders[repo]
+    text = shell.command(_dry(step.text) if repo else step.text)
+    if re.fullmatch(r"cd \S+", text):
+        shell.folders[repo] = (where / text.split()[1]).resolve()
+        assert shell.folders[repo].is_dir(), f"{step.block.where()}: `{text}`: no such folder"
+        return
+    if EXPORT.fullmatch(text):
+        shell.env.update(assignment.split("=", 1) for assignment in shlex.split(text, comments=True)[1:])
+        return
+    if kill := KILL.fullmatch(text):
+        shell.kill(step, [int(job) for job in re.findall(r"%(\d+)", kill["jobs"])])
+        return
+    variable = SHELL_VARIABLE.fullmatch(step.block.marker)
+    env = {**shell.env, variable["name"]: variable["value"]} if variable else shell.env
+    if background := BACKGROUND.fullmatch(text):
+        shell.background(step, background["command"], where, env)
+        return
+    run = run_command(text, where, env, step.expected)
+    output = shell.shown(run.output)
+    dry = text != shell.command(step.text)  # a dry run prints something else than the command
+    if REGENERATE and run.status == 0 and not dry:
+        _regenerate(step, output)
+    compared = bool(step.expected) and not dry
+    if compared:
+        assert _matches(step.expected, output), (
+            f"{step.block.where()}: `{step.text}` printed something else than the page shows:\n{output}"
         )
-        run = run_command("python -m spoc check", project, env, [])
-        assert run.status == 0, f"{scenario.id}: `python -m spoc check` of the page's project failed:\n{run.output}"
+    # A command may fail when the page shows what it prints (an error, the problems `check` finds).
+    assert run.status == 0 or compared, f"{step.block.where()}: `{step.text}` exited with {run.status}:\n{output}"
