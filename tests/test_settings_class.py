@@ -304,3 +304,29 @@ def test_a_dotenv_line_that_cannot_be_read_is_reported_once(
         Framework(root)
 
     assert "could not parse" not in caplog.text  # python-dotenv's own complaint is not added
+
+
+def test_a_section_field_left_unset_is_listed_as_a_default_not_as_its_tables_line(make_project: ProjectFactory) -> None:
+    root = make_project(
+        {
+            "apps/vault/__init__.py": """
+                import pydantic
+                import spoc
+
+                class VaultSettings(pydantic.BaseModel):
+                    url: str = ""
+                    retries: int = 3
+
+                @spoc.hookimpl
+                def spoc_load_settings():
+                    return {"vault": VaultSettings}
+            """
+        },
+        toml=TOML + '\n[spoc.apps]\nproduction = ["vault"]\n\n[spoc.vault]\nurl = "https://vault"\n',
+    )
+    fw = Framework(root)
+
+    rows = {row.key: row for row in setting_rows(fw.settings, fw.project.sources)}
+
+    assert (rows["spoc.vault.url"].source, rows["spoc.vault.url"].location) == ("toml", "config/spoc.toml:8")
+    assert (rows["spoc.vault.retries"].source, rows["spoc.vault.retries"].location) == ("default", "")

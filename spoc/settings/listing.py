@@ -70,7 +70,7 @@ def setting_rows(settings: Settings, sources: ProjectSources) -> list[SettingRow
         **{name: _secret_fields(section) for name, section in settings.sections.items()},
     }
     for path, value in flatten(values).items():
-        rows.append(_row("spoc." + ".".join(path), path, value, sources.origin_of(path), sources))
+        rows.append(_row("spoc." + ".".join(path), path, value, sources.set_at(path), sources))
     for name, (value, origin) in sources.mode_env.items():
         for path, leaf in (flatten({name: value}) if isinstance(value, dict) and value else {(name,): value}).items():
             rows.append(_row("env." + ".".join(path), path, leaf, origin, sources))

@@ -254,6 +254,24 @@ class ProjectSources:
                 return origin
         return None
 
+    def set_at(self, path: KeyPath) -> Origin | None:
+        """Return where a value at ``path`` itself was set, or ``None`` when it is a default.
+
+        Unlike :meth:`origin_of`, a table that holds other keys does not count, only
+        ``path`` itself, or a value above it given whole (a variable's JSON table).
+        """
+        for source in self.tables():
+            node: Any = source.table
+            for depth, part in enumerate(path):
+                if not isinstance(node, Mapping):
+                    return source.origin(path[:depth])  # given whole, as JSON
+                if part not in node:
+                    break
+                node = node[part]
+            else:
+                return source.origin(path)
+        return None
+
     def value_of(self, key: str, default: Any = None) -> Any:
         """Return the raw value in force of a top-level key, unvalidated (the strongest source's)."""
         for source in self.tables():

@@ -171,11 +171,11 @@ def _broker_hint(binding: Binding) -> Iterator[_BrokerHint]:
         consumer_logger.removeFilter(hint)
 
 
-def _prepare(framework: Framework, program: str) -> Binding:
+def _prepare(framework: Framework, program: str, argv: Sequence[str]) -> Binding:
     """Import the project's modules (start nothing) and bind every task they define."""
     modules = framework.import_modules()
     binding = find_plugin(framework).prepare(framework, tasks_in(modules.values()))
-    if binding.embedded:
+    if binding.embedded and not {"-h", "--help"} & set(argv):  # Celery's help needs no broker
         raise CeleryPluginError(
             f"celery {program} needs a broker, and the project names none: without one, tasks run in the "
             f'process that sends them. Set {BROKER_SETTING}, e.g. broker_url = "redis://localhost:6379/0". '
@@ -186,15 +186,31 @@ def _prepare(framework: Framework, program: str) -> Binding:
 
 
 def _start(app: Any, argv: Sequence[str]) -> int:
-    """Run Celery's command line for ``app``; return its exit status."""
-    import click
+    """Run Celery's command line for ``app``, named as the user typed it; return its exit status.
 
+    What ``Celery.start`` does, with the program's name given to click; and the
+    standard streams, which Celery's worker redirects into its log, are handed
+    back afterwards, so that SPOC's own messages print as usual.
+    """
+    import click
+    from celery.bin.celery import celery  # type: ignore[import-untyped]
+
+    streams = sys.stdout, sys.stderr
+    redirect = os.environ.get("CELERY_LOG_REDIRECT")
+    celery.params[0].default = app
     try:
-        status = app.start(list(argv))
+        celery.main(args=list(argv), prog_name="python -m spoc celery", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    return int(status or 0)
+    finally:
+        celery.params[0].default = None
+        sys.stdout, sys.stderr = streams
+        if redirect is None:
+            os.environ.pop("CELERY_LOG_REDIRECT", None)
+    return 0
 
 
 def run_worker(framework: Framework, argv: Sequence[str]) -> int:
@@ -204,7 +220,7 @@ def run_worker(framework: Framework, argv: Sequence[str]) -> int:
         WorkerStartupError: a task process could not start the application.
         BrokerUnreachableError: the worker failed and its broker cannot be reached.
     """
-    binding = _prepare(framework, "worker")
+    binding = _prepare(framework, "worker", argv)
     descriptor, name = tempfile.mkstemp(prefix="spoc-celery-", suffix=".errors")
     os.close(descriptor)
     processes = TaskProcesses(framework, Path(name))
@@ -232,7 +248,7 @@ def run_beat(framework: Framework, argv: Sequence[str]) -> int:
     Beat only sends; it never starts the application. Run exactly one beat
     for the whole deployment: each beat sends every periodic task.
     """
-    binding = _prepare(framework, "beat")
+    binding = _prepare(framework, "beat", argv)
     try:
         if not any(True for _ in binding.periodic()):
             logger.warning("spoc-celery: no task is declared with @task(every=...): beat has nothing to send")
