@@ -1,4 +1,4 @@
-"""The commands of ``python -m spoc``, one module each, and what they share.
+"""What every command of ``python -m spoc`` shares: the global options, the project, a table printer.
 
 A command module has ``HELP``, ``add_arguments(parser)`` and
 ``run(args, context) -> int``. ``--help`` imports every command module, so a
