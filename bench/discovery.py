@@ -1,8 +1,7 @@
 """Discovery: finding ``spoc.plugins`` entry points in a fresh process, ~20 and ~320 distributions.
 
-SPOC asks the metadata library (``importlib.metadata``, or its
-``importlib_metadata`` backport before Python 3.12) and keeps no cache of its
-own. Each round writes a fresh environment and runs, interleaved: SPOC's
+SPOC asks the standard library's ``importlib.metadata`` and keeps no cache of
+its own. Each round writes a fresh environment and runs, interleaved: SPOC's
 discovery (``find_entry_points()``), the metadata library's own
 ``entry_points(group="spoc.plugins")``, a process that only imports the
 library, and ``python -c pass``. Every process runs ``python -S`` with the
@@ -24,7 +23,7 @@ from bench.workloads import make_dist_env
 
 __all__ = ["METADATA_MODULE", "measure"]
 
-METADATA_MODULE: Final = "importlib.metadata" if sys.version_info >= (3, 12) else "importlib_metadata"
+METADATA_MODULE: Final = "importlib.metadata"
 PLUGINS: Final = 3
 # Each prints how long the import and the look-up took, in-process, and how many entry points it found.
 _TIMED: Final = (
