@@ -146,6 +146,11 @@ class Framework:
         return self._host.manager
 
     @property
+    def plugin_host(self) -> PluginHost:
+        """SPOC's side of the plugin manager: its records, and the calls of one implementation at a time."""
+        return self._host
+
+    @property
     def plugin_records(self) -> list[PluginRecord]:
         """Every plugin SPOC knows: registered ones in registration order, then blocked or failed ones."""
         return self._host.all_records()

@@ -271,11 +271,6 @@ class LifecycleLock:
         self._owner: tuple[int, object] | None = None
         self._running = ""
 
-    @property
-    def busy(self) -> bool:
-        """Whether a startup or shutdown is running now."""
-        return self._owner is not None
-
     def _check_reentry(self, what: str, task: object) -> None:
         owner = self._owner
         if owner is not None and owner[0] == threading.get_ident() and (task is None or owner[1] in (task, None)):

@@ -41,13 +41,10 @@ from spoc.errors import (
 from spoc.markers import hookimpl
 
 if TYPE_CHECKING:
-    import pluggy
-
     from spoc.cli.context import CommandContext
     from spoc.cli.validation import ImportFailures
     from spoc.framework import Framework
     from spoc.lifecycle import Step
-    from spoc.plugins.host import PluginRecord
 
 __all__ = ["CheckReport", "StepDuration", "dry_run", "started_tolerantly", "step_failed"]
 
@@ -235,66 +232,32 @@ def _plugin_problems(framework: Framework, report: CheckReport) -> None:
             report.add(problem, record.cause)
 
 
-def _record(framework: Framework, impl: pluggy.HookImpl) -> PluginRecord | None:
-    return next((record for record in framework.plugin_records if record.name == impl.plugin_name), None)
-
-
-def _who(framework: Framework, impl: pluggy.HookImpl) -> str:
-    """Return ``entrypoint plugin 'x' (dist 1.0) at file:line``, as the plugin host describes an implementation."""
-    from spoc.plugins.host import impl_location
-
-    record = _record(framework, impl)
-    return f"{record.describe() if record else f'plugin {impl.plugin_name!r}'} at {impl_location(impl.function)}"
-
-
-def _hook_error(framework: Framework, impl: pluggy.HookImpl, hook: str, cause: BaseException) -> PluginHookError:
-    """Return the error of a plugin's hook that raised, naming its distribution and version, as the host does."""
-    from spoc.plugins.host import impl_location
-
-    record = _record(framework, impl)
-    error = PluginHookError(
-        impl.plugin_name,
-        hook,
-        impl_location(impl.function),
-        cause,
-        distribution=record.distribution if record else None,
-        version=record.version if record else None,
-        source=record.source if record else "",
-    )
-    error.__cause__ = cause
-    return error
-
-
 def _contributed(framework: Framework, report: CheckReport) -> None:
     """Call each ``spoc_check`` implementation on its own, inside the hook's wrappers; one that raises is a problem."""
-    manager = framework.plugin_manager
+    host = framework.plugin_host
     impls = framework.hook.spoc_check.get_hookimpls()
-    plain = [impl for impl in impls if not (impl.wrapper or impl.hookwrapper)]
-    for impl in plain:
-        others = [other.plugin for other in plain if other is not impl]
+    for impl in [impl for impl in impls if not (impl.wrapper or impl.hookwrapper)]:
         try:
-            results = manager.subset_hook_caller("spoc_check", remove_plugins=others)(framework=framework)
+            result = host.call_plugin("spoc_check", impl, framework=framework)
+        except PluginHookError as error:
+            report.add(Problem("check", str(error)), error)
+            continue
         except SpocError as exc:
             report.failed("check", exc)
             continue
-        except Exception as exc:  # noqa: BLE001 - a broken check is itself a problem
-            error = _hook_error(framework, impl, "spoc_check", exc)
-            report.add(Problem("check", str(error)), error)
-            continue
-        for result in results:
-            for item in result or ():
-                if isinstance(item, Problem):
-                    report.add(item)
-                elif isinstance(item, str):
-                    report.add(Problem(impl.plugin_name, item))
-                else:
-                    report.add(
-                        Problem(
-                            "check",
-                            f"spoc_check of {_who(framework, impl)} returned {item!r}",
-                            hint="return a list of spoc.checks.Problem or of strings",
-                        )
+        for item in result or ():
+            if isinstance(item, Problem):
+                report.add(item)
+            elif isinstance(item, str):
+                report.add(Problem(impl.plugin_name, item))
+            else:
+                report.add(
+                    Problem(
+                        "check",
+                        f"spoc_check of {host.describe_impl(impl)} returned {item!r}",
+                        hint="return a list of spoc.checks.Problem or of strings",
                     )
+                )
 
 
 def no_module_kinds(framework: Framework) -> str | None:

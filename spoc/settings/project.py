@@ -58,8 +58,10 @@ class Project:
 
     def schema_origin(self) -> str:
         """Say where ``[spoc.schema.dependencies]`` was declared, for a cycle error."""
-        origin = self.sources.origin_of(("schema",))
-        return f"[spoc.schema.dependencies] of {origin.path if origin is not None and origin.path else origin}"
+        origin = self.sources.origin_of(("schema", "dependencies"))
+        if origin is None:
+            return "[spoc.schema.dependencies]"
+        return f"[spoc.schema.dependencies] of {origin.path or origin}"
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: ProjectSources) -> Project:
